@@ -1,0 +1,9 @@
+/** A `geoloc` subcommand. Register one in ./index.ts only once it works. */
+export interface Command {
+  /** words after `geoloc`, e.g. ['index', 'build'] */
+  name: string[];
+  summary: string;
+  usage: string;
+  /** resolves to the process exit code */
+  run(argv: string[]): Promise<number>;
+}
