@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const rest = argv.slice(command.name.length);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!command.passHelpThrough && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(command.usage.trimEnd() + '\n');
     return 0;
   }

@@ -4,6 +4,8 @@ export interface Command {
   name: string[];
   summary: string;
   usage: string;
+  /** true when the command answers --help itself (the Python hand-overs) */
+  passHelpThrough?: boolean;
   /** resolves to the process exit code */
   run(argv: string[]): Promise<number>;
 }
