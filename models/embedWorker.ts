@@ -1,0 +1,113 @@
+/**
+ * One ONNX Runtime session in a worker thread: session.run() blocks its thread, so the
+ * pipeline's event loop stays free. Tries the execution providers in order and reports
+ * which one it got and why the others failed.
+ */
+import { workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { GeolocError } from '../pipeline/errors';
+import { ownBuffer, serveRequests } from './workerHost';
+
+export type ProviderName = 'cuda' | 'cpu';
+
+export interface EmbedWorkerData {
+  modelPath: string;
+  providers: ProviderName[];
+  intraOpThreads?: number;
+  inputSize: [number, number];
+  dim: number;
+}
+
+export interface EmbedWorkerReady {
+  provider: ProviderName;
+  /** providers tried before `provider`, with ONNX Runtime's reason */
+  fallbacks: { provider: ProviderName; message: string }[];
+}
+
+export interface EmbedRequest {
+  input: Float32Array;
+  n: number;
+}
+
+export interface EmbedResult {
+  descriptors: Float32Array;
+  foreground: Float32Array;
+  foregroundShape: [number, number, number];
+  inferenceMs: number;
+}
+
+export const INPUT_NAME = 'image';
+export const DESCRIPTOR_OUTPUT = 'descriptor';
+export const FOREGROUND_OUTPUT = 'foreground';
+const RGB_CHANNELS = 3;
+
+const data = workerData as EmbedWorkerData;
+let session: ort.InferenceSession;
+
+async function createSession(): Promise<EmbedWorkerReady> {
+  // ONNX Runtime prints its own error line when the CUDA library is absent; the pool
+  // turns the failure into one coded warning per process instead.
+  if (data.providers.includes('cuda')) ort.env.logLevel = 'fatal';
+  const fallbacks: EmbedWorkerReady['fallbacks'] = [];
+  for (const provider of data.providers) {
+    try {
+      session = await ort.InferenceSession.create(data.modelPath, {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        ...(data.intraOpThreads ? { intraOpNumThreads: data.intraOpThreads } : {}),
+      });
+      await checkContract();
+      return { provider, fallbacks };
+    } catch (err) {
+      if (err instanceof GeolocError) throw err;
+      fallbacks.push({ provider, message: (err as Error).message });
+    }
+  }
+  const reasons = fallbacks.map((f) => `${f.provider}: ${f.message}`).join('; ');
+  if (!data.providers.includes('cpu')) {
+    throw new GeolocError('GEOLOC_ERR_CUDA_UNAVAILABLE', `the CUDA execution provider could not run ${data.modelPath} (${reasons}); allow the 'cpu' provider`);
+  }
+  throw new GeolocError(
+    'GEOLOC_ERR_MODEL_UNREADABLE',
+    `ONNX Runtime could not load ${data.modelPath} (${reasons}); export the model again`,
+  );
+}
+
+/** The names the contract fixes, and one warm-up run that proves the metadata's dimension. */
+async function checkContract(): Promise<void> {
+  const missing = [INPUT_NAME].filter((n) => !session.inputNames.includes(n)).concat([DESCRIPTOR_OUTPUT, FOREGROUND_OUTPUT].filter((n) => !session.outputNames.includes(n)));
+  if (missing.length > 0) {
+    throw new GeolocError(
+      'GEOLOC_ERR_MODEL_METADATA',
+      `${data.modelPath} has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; ` +
+        `geoloc needs input '${INPUT_NAME}' and outputs '${DESCRIPTOR_OUTPUT}', '${FOREGROUND_OUTPUT}' (missing: ${missing.join(', ')})`,
+    );
+  }
+  const [h, w] = data.inputSize;
+  let descriptorDims: readonly number[];
+  try {
+    const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', new Float32Array(RGB_CHANNELS * h * w), [1, RGB_CHANNELS, h, w]) });
+    descriptorDims = out[DESCRIPTOR_OUTPUT]!.dims;
+  } catch (err) {
+    throw new GeolocError('GEOLOC_ERR_MODEL_METADATA', `${data.modelPath} rejects a 1×3×${h}×${w} input, the size its metadata states: ${(err as Error).message}`);
+  }
+  if (descriptorDims.length !== 2 || descriptorDims[1] !== data.dim) {
+    throw new GeolocError('GEOLOC_ERR_MODEL_METADATA', `${data.modelPath} outputs descriptors of shape [${descriptorDims.join(', ')}] but its metadata says dim ${data.dim}`);
+  }
+}
+
+async function embed({ input, n }: EmbedRequest): Promise<{ result: EmbedResult; transfer: ArrayBuffer[] }> {
+  const [h, w] = data.inputSize;
+  const started = performance.now();
+  const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', input, [n, RGB_CHANNELS, h, w]) });
+  const inferenceMs = performance.now() - started;
+  const descriptors = ownBuffer(out[DESCRIPTOR_OUTPUT]!.data as Float32Array);
+  const foregroundTensor = out[FOREGROUND_OUTPUT]!;
+  const foreground = ownBuffer(foregroundTensor.data as Float32Array);
+  const dims = foregroundTensor.dims;
+  const foregroundShape: [number, number, number] = [dims[0] ?? n, dims[1] ?? 1, dims[2] ?? 1];
+  const transfer = descriptors.buffer === foreground.buffer ? [descriptors.buffer as ArrayBuffer] : [descriptors.buffer as ArrayBuffer, foreground.buffer as ArrayBuffer];
+  return { result: { descriptors, foreground, foregroundShape, inferenceMs }, transfer };
+}
+
+serveRequests(createSession, (body) => embed(body as EmbedRequest));

@@ -1,0 +1,99 @@
+/**
+ * A pool of ONNX Runtime sessions, one per worker thread. Execution providers are tried in
+ * order (default cuda, then cpu); a CUDA provider that cannot load is reported once per
+ * process as a GEOLOC_ERR_CUDA_UNAVAILABLE warning and not tried again.
+ */
+import { join } from 'node:path';
+import { GeolocError } from '../pipeline/errors';
+import type { EmbedRequest, EmbedResult, EmbedWorkerData, EmbedWorkerReady, ProviderName } from './embedWorker';
+import { loadModelInfo, type ModelInfo } from './modelInfo';
+import { imageTensorLength } from './tensor';
+import { hasWarned, warnOnce } from './warnOnce';
+import { WorkerClient } from './workerClient';
+
+export interface EmbedderPoolOptions {
+  modelPath: string;
+  /** worker threads, each with its own session; default 1 */
+  workers?: number;
+  /** tried in order; default ['cuda', 'cpu'] */
+  providers?: ProviderName[];
+  /** ONNX Runtime intra-op threads per session; default: ONNX Runtime's (all cores) */
+  intraOpThreads?: number;
+}
+
+export interface EmbeddingBatch {
+  n: number;
+  dim: number;
+  /** n·dim, L2-normalised rows */
+  descriptors: Float32Array;
+  foreground: Float32Array;
+  foregroundShape: [number, number, number];
+  provider: ProviderName;
+  inferenceMs: number;
+}
+
+const DEFAULT_PROVIDERS: ProviderName[] = ['cuda', 'cpu'];
+const DEFAULT_WORKERS = 1;
+
+export class EmbedderPool {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly info: ModelInfo,
+    readonly provider: ProviderName,
+    private readonly workers: WorkerClient<EmbedWorkerReady>[],
+  ) {}
+
+  static async create(opts: EmbedderPoolOptions): Promise<EmbedderPool> {
+    const workerCount = opts.workers ?? DEFAULT_WORKERS;
+    if (!Number.isInteger(workerCount) || workerCount < 1) {
+      throw new GeolocError('GEOLOC_ERR_USAGE', `workers must be a positive integer, got ${workerCount}`);
+    }
+    const info = await loadModelInfo(opts.modelPath);
+    // Once CUDA has failed in this process, asking again would only fail again.
+    const providers = (opts.providers ?? DEFAULT_PROVIDERS).filter((p) => p !== 'cuda' || !hasWarned('GEOLOC_ERR_CUDA_UNAVAILABLE'));
+    if (providers.length === 0) {
+      throw new GeolocError('GEOLOC_ERR_CUDA_UNAVAILABLE', `no execution provider left to try for ${opts.modelPath}: CUDA is unavailable in this process; allow 'cpu'`);
+    }
+    const start = (tryProviders: ProviderName[]) =>
+      WorkerClient.start<EmbedWorkerReady>(
+        join(__dirname, 'embedWorker.js'),
+        { modelPath: info.path, providers: tryProviders, intraOpThreads: opts.intraOpThreads, inputSize: info.inputSize, dim: info.dim } satisfies EmbedWorkerData,
+        `embedder for ${info.path}`,
+      );
+    // The first worker finds the provider that works; the others go straight to it.
+    const first = await start(providers);
+    for (const failed of first.ready.fallbacks) {
+      if (failed.provider === 'cuda') {
+        warnOnce('GEOLOC_ERR_CUDA_UNAVAILABLE', `the CUDA execution provider could not be loaded (${failed.message}); running the model on ${first.ready.provider}`);
+      }
+    }
+    const rest = await Promise.allSettled(Array.from({ length: workerCount - 1 }, () => start([first.ready.provider])));
+    const started = [first, ...rest.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+    const failure = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await Promise.all(started.map((w) => w.close()));
+      throw failure.reason;
+    }
+    return new EmbedderPool(info, first.ready.provider, started);
+  }
+
+  /** Embeds n images laid out back to back as [n, 3, H, W] (see rgbToTensor). */
+  async embed(input: Float32Array, n: number): Promise<EmbeddingBatch> {
+    if (this.closing) throw new GeolocError('GEOLOC_ERR_WORKER_CLOSED', `the embedder pool for ${this.info.path} was closed; create a new one`);
+    const perImage = imageTensorLength(this.info);
+    if (!Number.isInteger(n) || n < 1 || input.length !== n * perImage) {
+      const [h, w] = this.info.inputSize;
+      throw new GeolocError('GEOLOC_ERR_TENSOR_SHAPE', `a batch of ${n} images needs ${n}×3×${h}×${w} = ${n * perImage} floats, got ${input.length}`);
+    }
+    const worker = this.workers.reduce((idlest, w) => (w.inFlight < idlest.inFlight ? w : idlest));
+    const result = await worker.request<EmbedResult>({ input, n } satisfies EmbedRequest);
+    return { n, dim: this.info.dim, provider: this.provider, ...result };
+  }
+
+  /** Terminates every worker; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= Promise.all(this.workers.map((w) => w.close())).then(() => undefined);
+    return this.closing;
+  }
+}
