@@ -88,6 +88,7 @@ const GEOGRAPHIC_WGS84 = 4326;
 const MERCATOR_CODES = new Set([3857, 900913, 3785, 102100, 102113]);
 
 async function readGeoTiffGeoref(path: string): Promise<Georef> {
+  // Loaded on demand: geotiff pulls in ES modules that plain Node loads but jest's sandbox cannot.
   const { fromArrayBuffer } = await import('geotiff');
   const bytes = readFileSync(path);
   let image;

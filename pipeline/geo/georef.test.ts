@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,5 +78,37 @@ describeIfSharedData(['mandi-flight', 'satellite_map.pgw'], 'the real Web-Mercat
     expect(image.bounds.east).toBeLessThan(77.008);
     // Mercator metres shrink by cos(latitude) on the ground.
     expect(image.metersPerPixel).toBeCloseTo(1.318 * Math.cos((31.78 * Math.PI) / 180), 2);
+  });
+});
+
+/** Runs `body` in a plain Node process: geotiff's ES modules do not load inside jest's sandbox. */
+function inNode(body: string): { status: number | null; stdout: string; stderr: string } {
+  const script = `const { loadGeoImage } = require(${JSON.stringify(join(__dirname, 'geoImage.js'))});\n(async () => { ${body} })().catch((e) => { console.log(JSON.stringify({ code: e.code, message: e.message })); });`;
+  return spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+}
+
+describe('GeoTIFF', () => {
+  test('tie point and pixel scale give the georeferencing; a projected CRS other than Web-Mercator is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoloc-geotiff-'));
+    const result = inNode(`
+      const { writeArrayBuffer } = await import('geotiff');
+      const fs = require('node:fs');
+      const pixels = Array.from({ length: 8 * 4 * 3 }, (_, i) => (i * 7) % 256);
+      const write = (path, keys) => fs.writeFileSync(path, Buffer.from(writeArrayBuffer(pixels, {
+        width: 8, height: 4, SamplesPerPixel: 3, BitsPerSample: [8, 8, 8], PhotometricInterpretation: 2, PlanarConfiguration: 1,
+        ModelPixelScale: [2, 2, 0], ModelTiepoint: [0, 0, 0, 1000000, 6000000, 0], GTModelTypeGeoKey: 1, GTRasterTypeGeoKey: 1, ...keys })));
+      write(${JSON.stringify(join(dir, 'mercator.tif'))}, { ProjectedCSTypeGeoKey: 3857 });
+      write(${JSON.stringify(join(dir, 'utm.tif'))}, { ProjectedCSTypeGeoKey: 32632 });
+      const image = await loadGeoImage(${JSON.stringify(join(dir, 'mercator.tif'))});
+      const refused = await loadGeoImage(${JSON.stringify(join(dir, 'utm.tif'))}).then(() => null, (e) => e.code);
+      console.log(JSON.stringify({ crs: image.georef.crs, topLeft: image.georef.pixelToCrs(0, 0), bottomRight: image.georef.pixelToCrs(8, 4),
+        firstPixels: [...image.rgb.subarray(0, 6)], expected: pixels.slice(0, 6), refused }));`);
+    expect(result.stderr).toBe('');
+    const out = JSON.parse(result.stdout);
+    expect(out.crs).toBe('EPSG:3857');
+    expect(out.topLeft).toEqual({ x: 1_000_000, y: 6_000_000 });
+    expect(out.bottomRight).toEqual({ x: 1_000_016, y: 5_999_992 });
+    expect(out.firstPixels).toEqual(out.expected);
+    expect(out.refused).toBe('GEOLOC_ERR_CRS_UNSUPPORTED');
   });
 });

@@ -155,7 +155,7 @@ export function formatSrt(records: readonly TelemetryRecord[], options: FormatSr
         String(i + 1),
         `${timing(r.t)} --> ${timing(end)}`,
         `<font size="28">FrameCnt: ${i + 1}, DiffTime: ${diffMs}ms`,
-        wallClock(new Date(start.getTime() + r.t * 1000)),
+        wallClock(new Date(start.getTime() + Math.round(r.t * 1000))),
         `${fields.join(' ')} </font>`,
         '',
       ].join('\n'),
