@@ -1,0 +1,378 @@
+/**
+ * A recursive Bayesian filter over the drone's position: particles in local East-North
+ * metres, a bounded-speed constant-velocity motion model, and a mixture likelihood over the
+ * retrieved candidates. It reports a 95% radius and a confidence, notices when it has lost
+ * the track and re-localizes from the global candidates. Formulas: README.md.
+ */
+import { GeolocError } from '../errors';
+import { LocalFrame, type LatLon } from '../geo/wgs84';
+import { buildKernels, evaluateLikelihood, type CandidateKernels, type LikelihoodOptions } from './likelihood';
+import { ParticleCloud, type HeadingModel, type MotionModel } from './particles';
+import { SeededRandom } from './random';
+import type { Measurement, SearchRegion, TrackEstimate } from './types';
+import { validateMeasurement } from './validate';
+
+// Bound once: a global lookup per call is slow in hot loops (about 20× under jest's vm sandbox).
+const { PI, abs, atan2, hypot, log, max, min, round } = Math;
+
+export interface TrackFilterOptions extends LikelihoodOptions, MotionModel {
+  /** number of particles */
+  particles: number;
+  /** seconds of unanswered disagreement between global measurements and the track before it is declared lost */
+  lostAfterS: number;
+  /** PRNG seed: the same seed and inputs give the same outputs */
+  seed: number;
+  /** origin of the local metric frame; default: the first measurement's top-1 candidate */
+  origin?: LatLon;
+  /** spread of the course around the heading telemetry (the crab angle), degrees */
+  headingSigmaDeg: number;
+  /** correlation time of the crab angle, seconds */
+  crabCorrelationS: number;
+  /** share of particles that ignore heading telemetry (insurance against a heading that is not the course) */
+  headingFreeFraction: number;
+  /** mean time a particle keeps following (or ignoring) the heading, seconds */
+  headingModeDwellS: number;
+  /** measurements closer together than this are not independent: each counts for dt / this */
+  measurementDecorrelationS: number;
+  /** the least share of measurements a good track agrees with (sets the credit one agreeing measurement earns) */
+  minConsistentFraction: number;
+  /** share of the old particles kept when the track is declared lost */
+  relocalizeKeepFraction: number;
+  /** share of particles re-drawn from the candidates per decorrelation time while re-localizing */
+  relocalizeInjectFraction: number;
+  /** re-localization ends once the 95% radius has stayed below this ... */
+  convergedRadiusM: number;
+  /** ... for this long, seconds */
+  convergeAfterS: number;
+  /** factor on the particle cloud's 95% radius (model mismatch) */
+  radiusInflation: number;
+  /** the reported radius never goes below this, metres */
+  minRadiusM: number;
+  /** confidence is the posterior mass within this distance of the estimate (discounted by disagreement) */
+  confidenceRadiusM: number;
+  /** added to the search region beyond the radius and the motion until the next fix, metres */
+  searchMarginM: number;
+  /**
+   * while tracking, ask for a global search (searchRegion undefined) when no global
+   * measurement has come for this long, seconds: only global candidates can show the track
+   * is wrong, and disagreement accumulates only as fast as they come
+   */
+  globalCheckEveryS: number;
+  /** resample when the effective sample size falls below this share of the particles */
+  resampleThreshold: number;
+  /** radius of the window around the densest block whose weighted mean is the estimate, metres */
+  modeWindowM: number;
+}
+
+export const DEFAULT_TRACK_FILTER_OPTIONS: Readonly<TrackFilterOptions> = {
+  particles: 3000,
+  maxSpeedMps: 20,
+  processNoiseMps2: 2,
+  lostAfterS: 5,
+  seed: 1,
+  scoreTemperature: 0.05,
+  kernelSigmaPerFootprint: 0.3,
+  outlierProbability: 0.5,
+  outlierAreaM2: 9e6,
+  cameraFovDeg: 60,
+  scaleSigmaLog: 0.5,
+  headingSigmaDeg: 20,
+  crabCorrelationS: 10,
+  headingFreeFraction: 0.1,
+  headingModeDwellS: 10,
+  measurementDecorrelationS: 0.5,
+  minConsistentFraction: 0.25,
+  relocalizeKeepFraction: 0.3,
+  relocalizeInjectFraction: 0.1,
+  convergedRadiusM: 150,
+  convergeAfterS: 1,
+  radiusInflation: 1,
+  minRadiusM: 10,
+  confidenceRadiusM: 50,
+  searchMarginM: 100,
+  globalCheckEveryS: 0.4,
+  resampleThreshold: 0.5,
+  modeWindowM: 150,
+};
+
+/** More particles than this would take seconds per update: surely a typo. */
+const MAX_PARTICLES = 1_000_000;
+/** Weight of the newest interval in the running mean of the time between fixes. */
+const FIX_INTERVAL_SMOOTHING = 0.1;
+const DEG = PI / 180;
+
+type Phase = 'tracking' | 'relocalizing';
+
+export class TrackFilter {
+  readonly options: Readonly<TrackFilterOptions>;
+  private readonly random: SeededRandom;
+  private readonly cloud: ParticleCloud;
+  private readonly likelihood: Float64Array;
+  private readonly logFactor: Float64Array;
+  private readonly headingModel: HeadingModel;
+  private frame: LocalFrame | undefined;
+  private lastT: number | undefined;
+  private phase: Phase = 'relocalizing';
+  private lost = false;
+  /** seconds of disagreement not yet answered by agreeing measurements (a CUSUM) */
+  private disagreementS = 0;
+  /** how long the cloud has been concentrated while re-localizing, seconds */
+  private concentratedS = 0;
+  private fixIntervalS: number;
+  /** time of the last measurement from a global search */
+  private lastGlobalT = -Infinity;
+  private lastEstimate: TrackEstimate | undefined;
+
+  constructor(options: Partial<TrackFilterOptions> = {}) {
+    this.options = resolveTrackFilterOptions(options);
+    this.random = new SeededRandom(this.options.seed);
+    this.cloud = new ParticleCloud(this.options.particles, this.random);
+    this.likelihood = new Float64Array(this.options.particles);
+    this.logFactor = new Float64Array(this.options.particles);
+    this.fixIntervalS = this.options.measurementDecorrelationS;
+    this.headingModel = {
+      crabSigmaRad: this.options.headingSigmaDeg * DEG,
+      crabCorrelationS: this.options.crabCorrelationS,
+      freeFraction: this.options.headingFreeFraction,
+      modeDwellS: this.options.headingModeDwellS,
+    };
+  }
+
+  /** Forgets everything: the next measurement starts a new track, exactly as a new filter would. */
+  reset(): void {
+    this.random.restart();
+    this.frame = undefined;
+    this.lastT = undefined;
+    this.phase = 'relocalizing';
+    this.lost = false;
+    this.disagreementS = 0;
+    this.concentratedS = 0;
+    this.fixIntervalS = this.options.measurementDecorrelationS;
+    this.lastGlobalT = -Infinity;
+    this.lastEstimate = undefined;
+    this.cloud.equalizeWeights();
+  }
+
+  /** Where the next search should look; undefined when a global search is needed. */
+  searchRegion(): SearchRegion | undefined {
+    return this.lastEstimate?.searchRegion;
+  }
+
+  /**
+   * Folds one measurement into the track. Throws GEOLOC_ERR_TRACK_INPUT (state untouched)
+   * for a malformed measurement or one earlier than the last; returns undefined only while
+   * no measurement with candidates has arrived yet (there is nothing to estimate from).
+   */
+  update(m: Measurement): TrackEstimate | undefined {
+    validateMeasurement(m, this.lastT);
+    const o = this.options;
+    const headingRad = headingRadOf(m);
+    if (this.frame === undefined || this.lastT === undefined) {
+      if (m.candidates.length === 0) return undefined;
+      this.frame = new LocalFrame(o.origin ?? m.candidates[0]);
+      this.lastT = m.t;
+      const kernels = this.kernelsFor(m, this.frame);
+      this.noteGlobalSearch(m);
+      this.cloud.seedFromKernels(kernels, this.cloud.randomIndices(o.particles), o.maxSpeedMps, this.headingModel, headingRad);
+      this.cloud.equalizeWeights();
+      return this.finish(m, kernels, 0, 1);
+    }
+    const dt = m.t - this.lastT;
+    this.lastT = m.t;
+    if (dt > 0) this.fixIntervalS += FIX_INTERVAL_SMOOTHING * (dt - this.fixIntervalS);
+    this.cloud.predict(dt, o, this.headingModel, headingRad);
+    // Frames closer than the decorrelation time repeat each other's errors: temper them.
+    const tempering = min(1, dt / o.measurementDecorrelationS);
+    // Only global searches can contradict the track; each speaks for the time since the last one.
+    const evidenceS = m.searchRegion ? 0 : min(m.t - this.lastGlobalT, o.measurementDecorrelationS);
+    const kernels = this.kernelsFor(m, this.frame);
+    this.noteGlobalSearch(m);
+    if (kernels.count > 0) this.weighByMeasurement(kernels, tempering, evidenceS);
+    if (kernels.count > 0 && !m.searchRegion && this.phase === 'tracking' && this.disagreementS >= o.lostAfterS) this.declareLost(kernels, headingRad);
+    return this.finish(m, kernels, dt, tempering);
+  }
+
+  /**
+   * The measurement's kernels (none without candidates). Outliers of a restricted search
+   * land inside its circle, so its outlier floor spreads over that circle's area.
+   */
+  private kernelsFor(m: Measurement, frame: LocalFrame): CandidateKernels {
+    const region = m.searchRegion;
+    const areaM2 = region ? min(this.options.outlierAreaM2, PI * region.radiusM * region.radiusM) : this.options.outlierAreaM2;
+    return buildKernels(m.candidates, frame, this.options, m, areaM2);
+  }
+
+  private noteGlobalSearch(m: Measurement): void {
+    if (!m.searchRegion && m.candidates.length > 0) this.lastGlobalT = m.t;
+  }
+
+  /**
+   * Multiplies each particle's weight by L(x_i)^tempering, and updates the disagreement
+   * CUSUM from the probability that this measurement is an inlier under the prior.
+   */
+  private weighByMeasurement(kernels: CandidateKernels, tempering: number, evidenceS: number): void {
+    const { cloud, likelihood, logFactor } = this;
+    evaluateLikelihood(kernels, cloud.east, cloud.north, cloud.size, likelihood);
+    let predictive = 0;
+    for (let i = 0; i < cloud.size; i++) {
+      predictive += cloud.weight[i] * likelihood[i];
+      logFactor[i] = tempering * log(likelihood[i]);
+    }
+    cloud.reweight(logFactor);
+    const inlierProbability = (predictive - kernels.floor) / predictive;
+    const credit = (1 - this.options.minConsistentFraction) / this.options.minConsistentFraction;
+    this.disagreementS = max(0, this.disagreementS + evidenceS * (1 - inlierProbability - credit * inlierProbability));
+  }
+
+  /** Keeps a share of the old posterior and re-draws the rest from the global candidates. */
+  private declareLost(kernels: CandidateKernels, headingRad: number | undefined): void {
+    const o = this.options;
+    this.cloud.resample();
+    const redraw = round(o.particles * (1 - o.relocalizeKeepFraction));
+    this.cloud.seedFromKernels(kernels, this.cloud.randomIndices(redraw), o.maxSpeedMps, this.headingModel, headingRad);
+    this.cloud.equalizeWeights();
+    this.phase = 'relocalizing';
+    this.lost = true;
+    this.disagreementS = 0;
+    this.concentratedS = 0;
+  }
+
+  /** Summarizes the posterior, moves the phase on, resamples (re-seeding while re-localizing). */
+  private finish(m: Measurement, kernels: CandidateKernels, dt: number, tempering: number): TrackEstimate {
+    const o = this.options;
+    const frame = this.frame as LocalFrame;
+    const summary = this.cloud.summarize(o.modeWindowM, o.confidenceRadiusM);
+    const radiusM = max(o.minRadiusM, o.radiusInflation * summary.radius95M);
+    if (this.phase === 'relocalizing') {
+      this.concentratedS = summary.radius95M <= o.convergedRadiusM ? this.concentratedS + dt : 0;
+      if (this.concentratedS >= o.convergeAfterS) {
+        this.phase = 'tracking';
+        this.lost = false;
+        this.disagreementS = 0;
+      }
+    }
+    const position = frame.fromEnu({ e: summary.east, n: summary.north, u: 0 });
+    const agreement = max(0, 1 - this.disagreementS / o.lostAfterS);
+    const speedMps = hypot(summary.velocityEast, summary.velocityNorth);
+    const estimate: TrackEstimate = {
+      frame: m.frame,
+      t: m.t,
+      lat: position.lat,
+      lon: position.lon,
+      radiusM,
+      confidence: min(1, max(0, summary.massNear * agreement)),
+      lost: this.lost,
+      relocalizing: this.phase === 'relocalizing',
+      top1: m.candidates[0],
+      candidates: m.candidates,
+      speedMps,
+      headingDeg: (atan2(summary.velocityEast, summary.velocityNorth) / DEG + 360) % 360,
+    };
+    if (this.phase === 'tracking' && m.t - this.lastGlobalT < o.globalCheckEveryS) {
+      estimate.searchRegion = { lat: position.lat, lon: position.lon, radiusM: radiusM + o.maxSpeedMps * this.fixIntervalS + o.searchMarginM };
+    }
+    this.resampleAndReseed(kernels, headingRadOf(m), tempering);
+    this.lastEstimate = estimate;
+    return estimate;
+  }
+
+  private resampleAndReseed(kernels: CandidateKernels, headingRad: number | undefined, tempering: number): void {
+    const o = this.options;
+    if (this.phase === 'relocalizing' && kernels.count > 0) {
+      this.cloud.resample();
+      // the share is per decorrelation time, so the frame rate does not change the search
+      const redraw = round(o.particles * o.relocalizeInjectFraction * tempering);
+      this.cloud.seedFromKernels(kernels, this.cloud.randomIndices(redraw), o.maxSpeedMps, this.headingModel, headingRad);
+    } else if (this.cloud.effectiveSampleSize() < o.resampleThreshold * o.particles) {
+      this.cloud.resample();
+    }
+  }
+}
+
+function headingRadOf(m: Measurement): number | undefined {
+  return m.headingDeg !== undefined ? m.headingDeg * DEG : undefined;
+}
+
+/** The defaults overlaid with `options` (undefined values ignored), checked: throws GEOLOC_ERR_TRACK_OPTIONS. */
+export function resolveTrackFilterOptions(options: Partial<TrackFilterOptions> = {}): Readonly<TrackFilterOptions> {
+  return checkOptions({ ...DEFAULT_TRACK_FILTER_OPTIONS, ...stripUndefined(options) });
+}
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The range a numeric option must lie in: bounds are inclusive unless marked open. */
+interface OptionRange {
+  min: number;
+  max: number;
+  openMin?: boolean;
+  openMax?: boolean;
+  integer?: boolean;
+}
+
+const POSITIVE: OptionRange = { min: 0, max: Infinity, openMin: true };
+const NON_NEGATIVE: OptionRange = { min: 0, max: Infinity };
+const FRACTION: OptionRange = { min: 0, max: 1 };
+
+const OPTION_RANGES: Record<Exclude<keyof TrackFilterOptions, 'origin'>, OptionRange> = {
+  particles: { min: 1, max: MAX_PARTICLES, integer: true },
+  maxSpeedMps: POSITIVE,
+  processNoiseMps2: NON_NEGATIVE,
+  lostAfterS: POSITIVE,
+  seed: { min: -Infinity, max: Infinity, integer: true },
+  scoreTemperature: POSITIVE,
+  kernelSigmaPerFootprint: POSITIVE,
+  outlierProbability: { min: 0, max: 1, openMin: true, openMax: true },
+  outlierAreaM2: POSITIVE,
+  cameraFovDeg: { min: 0, max: 180, openMin: true, openMax: true },
+  scaleSigmaLog: POSITIVE,
+  headingSigmaDeg: POSITIVE,
+  crabCorrelationS: POSITIVE,
+  headingFreeFraction: FRACTION,
+  headingModeDwellS: POSITIVE,
+  measurementDecorrelationS: POSITIVE,
+  minConsistentFraction: { min: 0, max: 1, openMin: true },
+  relocalizeKeepFraction: FRACTION,
+  relocalizeInjectFraction: FRACTION,
+  convergedRadiusM: NON_NEGATIVE,
+  convergeAfterS: NON_NEGATIVE,
+  radiusInflation: POSITIVE,
+  minRadiusM: NON_NEGATIVE,
+  confidenceRadiusM: POSITIVE,
+  searchMarginM: NON_NEGATIVE,
+  globalCheckEveryS: POSITIVE,
+  resampleThreshold: FRACTION,
+  modeWindowM: POSITIVE,
+};
+
+function inRange(value: unknown, r: OptionRange): boolean {
+  if (typeof value !== 'number' || Number.isNaN(value)) return false;
+  if (r.integer && !Number.isInteger(value)) return false;
+  const aboveMin = r.openMin ? value > r.min : value >= r.min;
+  const belowMax = r.openMax ? value < r.max : value <= r.max;
+  return aboveMin && belowMax;
+}
+
+function describeRange(r: OptionRange): string {
+  return `${r.integer ? 'an integer ' : ''}in ${r.openMin || r.min === -Infinity ? '(' : '['}${r.min}, ${r.max}${r.openMax || r.max === Infinity ? ')' : ']'}`;
+}
+
+function checkOptions(options: TrackFilterOptions): TrackFilterOptions {
+  const unknown = Object.keys(options).filter((name) => !(name in DEFAULT_TRACK_FILTER_OPTIONS) && name !== 'origin');
+  if (unknown.length > 0) {
+    throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `unknown track filter option ${unknown.join(', ')}; the options are ${Object.keys(DEFAULT_TRACK_FILTER_OPTIONS).join(', ')}, origin`);
+  }
+  for (const [name, range] of Object.entries(OPTION_RANGES)) {
+    const value = options[name as keyof TrackFilterOptions];
+    if (!inRange(value, range)) {
+      const fallback = DEFAULT_TRACK_FILTER_OPTIONS[name as keyof TrackFilterOptions];
+      throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `track filter option ${name} = ${String(value)} is out of range: it must be ${describeRange(range)} (default ${String(fallback)})`);
+    }
+  }
+  const origin = options.origin;
+  if (origin !== undefined && !(Number.isFinite(origin.lat) && Number.isFinite(origin.lon) && abs(origin.lat) <= 90 && abs(origin.lon) <= 180)) {
+    throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `track filter option origin = ${JSON.stringify(origin)} is not a WGS84 {lat, lon} in degrees`);
+  }
+  return options;
+}
