@@ -1,0 +1,101 @@
+/**
+ * Command-line plumbing shared by `geoloc serve` and the `--serve` flag of `run` and
+ * `replay`: the gateway's options as parseArgs definitions, their conversion to
+ * GatewayOptions, and waiting for Ctrl-C.
+ */
+import { GeolocError } from '../pipeline/errors';
+import { GATEWAY_DEFAULTS, type GatewayOptions } from './options';
+
+/** The port `geoloc serve` and a bare `--serve` listen on. */
+export const SERVE_DEFAULT_PORT = 8080;
+/** A token may come from the environment, so it stays out of `ps` listings and shell history. */
+export const TOKEN_ENV = 'GEOLOC_GATEWAY_TOKEN';
+
+/** parseArgs definitions of the gateway's options (all strings; converted by gatewayOptionsFromArgs). */
+export const GATEWAY_ARG_OPTIONS = {
+  host: { type: 'string' },
+  token: { type: 'string' },
+  origins: { type: 'string' },
+  'max-clients': { type: 'string' },
+  'heartbeat-ms': { type: 'string' },
+  'high-water-mark': { type: 'string' },
+  'hard-limit': { type: 'string' },
+  'snapshot-size': { type: 'string' },
+} as const;
+
+export const GATEWAY_ARGS_USAGE = `  --host <addr>            interface to listen on (default ${GATEWAY_DEFAULTS.host}; 0.0.0.0 for every one)
+  --token <secret>         require "Authorization: Bearer <secret>" or ?token=<secret> (or set ${TOKEN_ENV})
+  --origins <a,b>          browser origins allowed to connect (default: the gateway's own; * for any)
+  --max-clients <n>        WebSocket clients at once (default ${GATEWAY_DEFAULTS.maxClients})
+  --heartbeat-ms <ms>      ping interval; a client missing a pong is dropped (default ${GATEWAY_DEFAULTS.heartbeatIntervalMs})
+  --high-water-mark <B>    queued bytes past which a client skips to the latest fix (default ${GATEWAY_DEFAULTS.highWaterMark})
+  --hard-limit <B>         queued bytes past which a client is closed (default ${GATEWAY_DEFAULTS.hardLimit})
+  --snapshot-size <n>      fixes per flight a new subscriber gets at once (default ${GATEWAY_DEFAULTS.snapshotSize})
+`;
+
+type GatewayArgValues = Partial<Record<keyof typeof GATEWAY_ARG_OPTIONS, string>>;
+
+function integerArg(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0) {
+    throw new GeolocError('GEOLOC_ERR_USAGE', `--${name} must be a whole number, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** The gateway options the flags name; unnamed ones keep the gateway's defaults. */
+export function gatewayOptionsFromArgs(values: GatewayArgValues, env: NodeJS.ProcessEnv = process.env): GatewayOptions {
+  const origins = values.origins
+    ?.split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+  return {
+    host: values.host,
+    token: values.token ?? env[TOKEN_ENV],
+    allowedOrigins: origins,
+    maxClients: integerArg('max-clients', values['max-clients']),
+    heartbeatIntervalMs: integerArg('heartbeat-ms', values['heartbeat-ms']),
+    highWaterMark: integerArg('high-water-mark', values['high-water-mark']),
+    hardLimit: integerArg('hard-limit', values['hard-limit']),
+    snapshotSize: integerArg('snapshot-size', values['snapshot-size']),
+  };
+}
+
+/**
+ * Takes `--serve`, `--serve <port>` or `--serve=<port>` out of argv (parseArgs has no
+ * optional values). `port` is undefined when the flag is absent.
+ */
+export function extractServeFlag(argv: string[]): { argv: string[]; port: number | undefined } {
+  const rest: string[] = [];
+  let port: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--serve') {
+      const next = argv[i + 1];
+      if (next !== undefined && /^\d+$/.test(next)) {
+        port = integerArg('serve', next);
+        i++;
+      } else {
+        port = SERVE_DEFAULT_PORT;
+      }
+    } else if (arg.startsWith('--serve=')) {
+      port = integerArg('serve', arg.slice('--serve='.length));
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { argv: rest, port };
+}
+
+/** Resolves on the first SIGINT or SIGTERM, and stops listening for them. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+    const handler = (signal: NodeJS.Signals) => {
+      for (const s of signals) process.off(s, handler);
+      resolve(signal);
+    };
+    for (const s of signals) process.on(s, handler);
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * The gateway's HTTP endpoints: health, metrics, the flight list, the imagery description,
+ * map tiles and the map page. Only GET and HEAD; every refusal is a coded JSON body and a
+ * count in /metrics.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../pipeline/errors';
+import { checkToken } from './auth';
+import type { GatewayMetrics, HttpRejectReason } from './metrics';
+import type { FlightSummary } from './protocol';
+import type { StaticAsset } from './static';
+import { parseTilePath, type TileSource } from './tiles';
+
+export interface HttpDeps {
+  metrics: GatewayMetrics;
+  assets: Map<string, StaticAsset>;
+  tiles: TileSource | undefined;
+  token: string | undefined;
+  flights(): FlightSummary[];
+  clientCount(): number;
+}
+
+const ALLOWED_METHODS = 'GET, HEAD';
+const TILE_PREFIX = '/tiles/';
+const TILE_MAX_AGE_S = 3600;
+/** `..` as a segment, encoded dots, slashes or backslashes, a raw backslash or NUL. */
+const TRAVERSAL = /(^|\/)\.\.(\/|$)|%2e|%2f|%5c|\\|\0/i;
+const PAGE_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'";
+
+export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const refuse = (res: ServerResponse, status: number, reason: HttpRejectReason, code: ErrorCode, message: string) => {
+    deps.metrics.rejectHttp(reason);
+    sendJson(res, status, { code, message });
+  };
+
+  return (req, res) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', ALLOWED_METHODS);
+      refuse(res, 405, 'method', 'GEOLOC_ERR_HTTP_METHOD', `${req.method} is not served; use ${ALLOWED_METHODS}`);
+      return;
+    }
+    // The raw path, never decoded: routes match it exactly or by a digits-only pattern.
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path.startsWith(TILE_PREFIX)) {
+      serveTile(path, res);
+      return;
+    }
+    if (TRAVERSAL.test(path)) {
+      refuse(res, 400, 'bad_path', 'GEOLOC_ERR_HTTP_BAD_PATH', `${JSON.stringify(path)} is not a path this gateway serves`);
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        sendJson(res, 200, { status: 'ok', clients: deps.clientCount(), flights: deps.flights().length, imagery: deps.tiles !== undefined });
+        return;
+      case '/metrics':
+        deps.metrics.registry.metrics().then(
+          (text) => send(res, 200, deps.metrics.registry.contentType, text, 'no-store'),
+          (err: unknown) => refuse(res, 500, 'internal', 'GEOLOC_ERR_GATEWAY_INTERNAL', `metrics could not be collected: ${String(err)}`),
+        );
+        return;
+      case '/api/flights': {
+        const refusal = checkToken(req, deps.token);
+        if (refusal) refuse(res, refusal.status, 'unauthorized', refusal.code, refusal.message);
+        else sendJson(res, 200, { flights: deps.flights() });
+        return;
+      }
+      case '/api/imagery':
+        sendJson(res, 200, { imagery: deps.tiles?.info ?? null });
+        return;
+    }
+    const asset = deps.assets.get(path);
+    if (asset) {
+      if (asset.contentType.startsWith('text/html')) res.setHeader('Content-Security-Policy', PAGE_POLICY);
+      send(res, 200, asset.contentType, asset.body, 'no-cache');
+      return;
+    }
+    refuse(res, 404, 'not_found', 'GEOLOC_ERR_HTTP_NOT_FOUND', `nothing is served at ${JSON.stringify(path)}; try / for the map or /healthz`);
+  };
+
+  function serveTile(path: string, res: ServerResponse): void {
+    const address = parseTilePath(path);
+    if (!address) {
+      refuse(res, 400, 'tile_bad_path', 'GEOLOC_ERR_TILE_BAD_PATH', `${JSON.stringify(path)} is not /tiles/{z}/{x}/{y}.png with integers inside the tile grid`);
+      return;
+    }
+    const tiles = deps.tiles;
+    if (!tiles) {
+      refuse(res, 404, 'tile_not_found', 'GEOLOC_ERR_TILE_NOT_FOUND', 'this gateway has no imagery; start it with --index <dir> or --imagery <image>');
+      return;
+    }
+    const { z, x, y } = address;
+    tiles.tile(address).then(
+      (png) => {
+        if (png) send(res, 200, 'image/png', png, `public, max-age=${TILE_MAX_AGE_S}`);
+        else refuse(res, 404, 'tile_not_found', 'GEOLOC_ERR_TILE_NOT_FOUND', `tile ${z}/${x}/${y} is outside the imagery (zoom ${tiles.info.minZoom}–${tiles.info.maxZoom})`);
+      },
+      (err: unknown) => refuse(res, 500, 'internal', 'GEOLOC_ERR_GATEWAY_INTERNAL', `tile ${z}/${x}/${y} could not be rendered: ${String(err)}`),
+    );
+  }
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer, cacheControl: string): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': cacheControl });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), 'no-store');
+}

@@ -1,0 +1,116 @@
+/**
+ * The gateway's Prometheus metrics, in a registry of its own so that several gateways in
+ * one process (tests, benchmarks) keep separate counts.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Why a WebSocket connection or message was refused. */
+export type WsRejectReason =
+  | 'unauthorized'
+  | 'origin'
+  | 'too_many_connections'
+  | 'not_found'
+  | 'malformed'
+  | 'unknown_type'
+  | 'payload_too_large'
+  | 'too_many_subscriptions';
+
+/** Why an HTTP request was refused. */
+export type HttpRejectReason = 'tile_bad_path' | 'tile_not_found' | 'bad_path' | 'not_found' | 'method' | 'unauthorized' | 'internal';
+
+/** Why the gateway ended a connection itself. */
+export type TerminateReason = 'heartbeat' | 'hard_limit';
+
+/** The part of the metrics a publisher feeds: what happened before the fix reached the gateway. */
+export interface PipelineMetrics {
+  framesIn: { inc(count?: number): void };
+  framesDropped: { inc(count?: number): void };
+  inferenceLatency: { observe(ms: number): void };
+}
+
+const INFERENCE_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+export class GatewayMetrics implements PipelineMetrics {
+  readonly registry = new Registry();
+  readonly framesIn = new Counter({ name: 'geoloc_frames_in_total', help: 'Video frames the pipeline decoded', registers: [this.registry] });
+  readonly framesDropped = new Counter({ name: 'geoloc_frames_dropped_total', help: 'Frames dropped because inference was busy (live sources)', registers: [this.registry] });
+  readonly inferenceLatency = new Histogram({
+    name: 'geoloc_inference_latency_ms',
+    help: 'Milliseconds from a frame entering inference to its fix',
+    buckets: INFERENCE_LATENCY_BUCKETS_MS,
+    registers: [this.registry],
+  });
+  readonly fixesPublished = new Counter({ name: 'geoloc_fixes_published_total', help: 'Fixes handed to the gateway by publishers', registers: [this.registry] });
+  readonly fixesOut = new Counter({ name: 'geoloc_fixes_out_total', help: 'Fixes written to WebSocket clients (one per client)', registers: [this.registry] });
+  readonly messagesSkipped = new Counter({
+    name: 'geoloc_ws_messages_skipped_total',
+    help: 'Fixes not sent to a slow client because a newer one replaced them',
+    registers: [this.registry],
+  });
+  readonly wsRejected = new Counter({
+    name: 'geoloc_ws_rejected_total',
+    help: 'WebSocket upgrades and client messages refused, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly wsTerminated = new Counter({
+    name: 'geoloc_ws_terminated_total',
+    help: 'WebSocket clients the gateway disconnected, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly httpRejected = new Counter({
+    name: 'geoloc_http_rejected_total',
+    help: 'HTTP requests refused, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly clients: Gauge;
+  readonly bytesQueued: Gauge;
+
+  constructor(sources: { clientCount(): number; bytesQueued(): number }) {
+    this.clients = new Gauge({
+      name: 'geoloc_ws_clients',
+      help: 'WebSocket clients connected now',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.clientCount());
+      },
+    });
+    this.bytesQueued = new Gauge({
+      name: 'geoloc_ws_bytes_queued',
+      help: 'Bytes waiting to be sent to WebSocket clients, summed over clients',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.bytesQueued());
+      },
+    });
+    new Gauge({
+      name: 'geoloc_process_resident_memory_bytes',
+      help: 'Resident set size of the gateway process',
+      registers: [this.registry],
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    // Every reason shows up as 0 before its first occurrence, so a scrape always lists them.
+    const wsReasons: WsRejectReason[] = ['unauthorized', 'origin', 'too_many_connections', 'not_found', 'malformed', 'unknown_type', 'payload_too_large', 'too_many_subscriptions'];
+    const httpReasons: HttpRejectReason[] = ['tile_bad_path', 'tile_not_found', 'bad_path', 'not_found', 'method', 'unauthorized', 'internal'];
+    const terminateReasons: TerminateReason[] = ['heartbeat', 'hard_limit'];
+    for (const reason of wsReasons) this.wsRejected.inc({ reason }, 0);
+    for (const reason of httpReasons) this.httpRejected.inc({ reason }, 0);
+    for (const reason of terminateReasons) this.wsTerminated.inc({ reason }, 0);
+  }
+
+  rejectWs(reason: WsRejectReason): void {
+    this.wsRejected.inc({ reason });
+  }
+
+  rejectHttp(reason: HttpRejectReason): void {
+    this.httpRejected.inc({ reason });
+  }
+
+  terminated(reason: TerminateReason): void {
+    this.wsTerminated.inc({ reason });
+  }
+}
