@@ -1,0 +1,94 @@
+"""YAML configs with ``_base_`` inheritance and ``key.path=value`` command-line overrides."""
+
+import copy
+import os
+from typing import Any, Dict, Iterable, Mapping
+
+import yaml
+
+from .errors import ConfigError
+
+Config = Dict[str, Any]
+CONFIG_DIR = os.path.join(os.path.dirname(__file__), "configs")
+BASE_CONFIG = os.path.join(CONFIG_DIR, "base.yaml")
+
+
+def _read_yaml(path: str) -> Config:
+    if not os.path.isfile(path):
+        raise ConfigError(f"config file {path} does not exist; see {CONFIG_DIR} for the shipped ones")
+    with open(path, "r", encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    return data
+
+
+def _merge(base: Config, update: Mapping[str, Any], reference: Mapping[str, Any], where: str) -> Config:
+    """Recursive merge that refuses keys absent from the reference (base.yaml)."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        path = f"{where}{key}"
+        if key not in reference:
+            raise ConfigError(f"unknown config key '{path}'; known keys here: {sorted(reference)}")
+        if isinstance(reference[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key '{path}' must be a mapping")
+            out[key] = _merge(out.get(key, {}), value, reference[key], f"{path}.")
+        else:
+            out[key] = value
+    return out
+
+
+def _load_chain(path: str, reference: Config) -> Config:
+    data = _read_yaml(path)
+    parent = data.pop("_base_", None)
+    if parent is None:
+        base = copy.deepcopy(reference)
+    else:
+        base = _load_chain(os.path.join(os.path.dirname(os.path.abspath(path)), parent), reference)
+    return _merge(base, data, reference, "")
+
+
+def parse_value(text: str) -> Any:
+    """YAML scalar parsing, plus floats like ``1e-4`` that YAML 1.1 leaves as strings."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def apply_overrides(cfg: Config, overrides: Iterable[str]) -> Config:
+    cfg = copy.deepcopy(cfg)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override '{item}' is not of the form key.path=value")
+        dotted, text = item.split("=", 1)
+        node = cfg
+        keys = dotted.split(".")
+        for depth, key in enumerate(keys):
+            if not isinstance(node, dict) or key not in node:
+                raise ConfigError(f"unknown config key '{'.'.join(keys[: depth + 1])}' in override '{item}'")
+            if depth == len(keys) - 1:
+                if isinstance(node[key], dict):
+                    raise ConfigError(f"override '{item}' sets a whole section; set its keys one by one")
+                node[key] = parse_value(text)
+            else:
+                node = node[key]
+    return cfg
+
+
+def load_config(path: str = None, overrides: Iterable[str] = ()) -> Config:
+    reference = _read_yaml(BASE_CONFIG)
+    cfg = _load_chain(path, reference) if path else copy.deepcopy(reference)
+    return apply_overrides(cfg, overrides)
+
+
+def save_config(cfg: Config, run_dir: str, name: str = "config.yaml") -> str:
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, name)
+    with open(path, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(cfg, fh, sort_keys=False)
+    return path
