@@ -1,4 +1,26 @@
 import type { Command } from './command';
+import { indexBuildCommand, indexInfoCommand } from '../../models/commands/indexBuild';
+import { evaluateCommand, exportCommand, trainCommand } from './training';
+import { serveCommand } from '../../gateway/commands/serve';
+import { datasetsCommand } from '../../fixtures/commands/datasets';
+import { renderCommand } from '../../fixtures/commands/render';
+import { worldCommand } from '../../fixtures/commands/world';
+import { runCommand } from './run';
+import { replayCommand } from './replay';
+import { demoCommand } from './demo';
 
 /** Every working subcommand, in the order `geoloc --help` lists them. */
-export const COMMANDS: Command[] = [];
+export const COMMANDS: Command[] = [
+  runCommand,
+  replayCommand,
+  demoCommand,
+  trainCommand,
+  evaluateCommand,
+  exportCommand,
+  indexBuildCommand,
+  indexInfoCommand,
+  serveCommand,
+  worldCommand,
+  renderCommand,
+  datasetsCommand,
+];

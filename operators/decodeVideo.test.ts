@@ -1,0 +1,119 @@
+import { createReadStream, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { firstValueFrom, lastValueFrom, Subject, take, toArray } from 'rxjs';
+import { RecordingLogger } from '../pipeline/log';
+import { isAlive, waitFor } from '../tests/support/processes';
+import { makeTestVideo, referenceFrames, testArtifactsDir } from '../tests/support/testVideos';
+import { type DecodedFrame, decodeVideo } from './decodeVideo';
+
+const SIZE = { width: 64, height: 48 };
+const FPS = 5;
+const SECONDS = 2;
+
+function collect(source: string, options: Partial<Parameters<typeof decodeVideo>[1]> = {}): Promise<DecodedFrame[]> {
+  return lastValueFrom(decodeVideo(source, { ...SIZE, fps: FPS, ...options }).pipe(toArray()));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('decodeVideo from files and stdin', () => {
+  const video = makeTestVideo({ seconds: SECONDS });
+
+  test('delivers every frame at the asked rate and size, numbered and timed, equal to an independent decode', async () => {
+    const frames = await collect(video);
+    const reference = referenceFrames(video, SIZE.width, SIZE.height, FPS);
+    const frameBytes = SIZE.width * SIZE.height * 3;
+    expect(frames).toHaveLength(reference.length / frameBytes);
+    expect(frames).toHaveLength(SECONDS * FPS);
+    frames.forEach((frame, i) => {
+      expect(frame).toMatchObject({ index: i, width: SIZE.width, height: SIZE.height });
+      expect(frame.t).toBeCloseTo(i / FPS, 9);
+      expect(frame.rgb.equals(reference.subarray(i * frameBytes, (i + 1) * frameBytes))).toBe(true);
+    });
+  });
+
+  test('reads "-" from a stream as stdin', async () => {
+    const ts = makeTestVideo({ seconds: SECONDS, extension: 'ts' });
+    const frames = await collect('-', { stdin: createReadStream(ts) });
+    expect(frames.map((f) => f.index)).toEqual([...Array(SECONDS * FPS).keys()]);
+    expect(frames[3]!.rgb.equals(referenceFrames(ts, SIZE.width, SIZE.height, FPS).subarray(3 * frames[3]!.rgb.length, 4 * frames[3]!.rgb.length))).toBe(true);
+  });
+
+  test('a missing file and a file that is not a video fail with GEOLOC_ERR_SOURCE_UNREADABLE naming it', async () => {
+    const missing = join(testArtifactsDir('decode'), 'no-such-video.mp4');
+    const notVideo = join(testArtifactsDir('decode'), 'not-a-video.mp4');
+    writeFileSync(notVideo, 'this is text, not a video\n'.repeat(50));
+    for (const path of [missing, notVideo]) {
+      const err = await rejection(collect(path));
+      expect(err.code).toBe('GEOLOC_ERR_SOURCE_UNREADABLE');
+      expect(err.message).toContain(path);
+    }
+  });
+
+  test('an unsupported URL scheme fails with GEOLOC_ERR_SOURCE_UNSUPPORTED', async () => {
+    const err = await rejection(collect('gopher://example.invalid/video'));
+    expect(err.code).toBe('GEOLOC_ERR_SOURCE_UNSUPPORTED');
+  });
+
+  test('corrupt data in the middle is logged as GEOLOC_ERR_FRAME_CORRUPT and decoding goes on', async () => {
+    const ts = makeTestVideo({ seconds: 4, extension: 'ts' });
+    const bytes = readFileSync(ts);
+    // overwrite a stretch of payload in the middle (MPEG-TS headers stay, so the demuxer resyncs)
+    for (let i = Math.floor(bytes.length * 0.4); i < Math.floor(bytes.length * 0.4) + 20_000; i++) if (i % 188 > 4) bytes[i] = (i * 7919) & 0xff;
+    const damaged = join(testArtifactsDir('decode'), 'damaged.ts');
+    writeFileSync(damaged, bytes);
+    const logger = new RecordingLogger();
+    const frames = await collect(damaged, { logger });
+    expect(logger.withCode('GEOLOC_ERR_FRAME_CORRUPT').length).toBeGreaterThan(0);
+    expect(frames.length).toBeGreaterThanOrEqual(4 * FPS - 2);
+    expect(frames.map((f) => f.index)).toEqual([...frames.keys()]);
+  });
+
+  test('with request$, frames are delivered only against granted credit', async () => {
+    const requests = new Subject<number>();
+    const received: DecodedFrame[] = [];
+    let done = false;
+    const subscription = decodeVideo(video, { ...SIZE, fps: FPS, request$: requests }).subscribe({ next: (f) => received.push(f), complete: () => (done = true) });
+    requests.next(2);
+    await waitFor(() => received.length === 2, 10_000, 'two frames');
+    // ffmpeg has the whole clip decoded long before this; only credit holds it back
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toHaveLength(2);
+    requests.next(3);
+    await waitFor(() => received.length === 5, 10_000, 'five frames');
+    requests.next(Infinity);
+    await waitFor(() => done, 10_000, 'completion');
+    expect(received.map((f) => f.index)).toEqual([...Array(SECONDS * FPS).keys()]);
+    subscription.unsubscribe();
+  });
+
+  test('unsubscribing while ffmpeg is held back by credit still ends it', async () => {
+    const long = makeTestVideo({ seconds: 20 });
+    const requests = new Subject<number>();
+    const pids: number[] = [];
+    const received: DecodedFrame[] = [];
+    const subscription = decodeVideo(long, { ...SIZE, fps: FPS, request$: requests, onProcessStart: (pid) => pid && pids.push(pid) }).subscribe((f) => received.push(f));
+    requests.next(1);
+    await waitFor(() => received.length === 1, 10_000, 'one frame');
+    subscription.unsubscribe();
+    await waitFor(() => !isAlive(pids[0]!), 5000, `paused ffmpeg ${pids[0]} to be reaped`);
+    expect(received).toHaveLength(1);
+  });
+
+  test('unsubscribing kills ffmpeg and leaves no zombie', async () => {
+    const long = makeTestVideo({ seconds: 20 });
+    const pids: number[] = [];
+    const frame = await firstValueFrom(decodeVideo(long, { ...SIZE, fps: FPS, realtime: true, onProcessStart: (pid) => pid && pids.push(pid) }).pipe(take(1)));
+    expect(frame.index).toBe(0);
+    expect(pids).toHaveLength(1);
+    // a zombie still answers kill(pid, 0); a reaped process does not
+    await waitFor(() => !isAlive(pids[0]!), 5000, `ffmpeg ${pids[0]} to be reaped`);
+  });
+});

@@ -1,0 +1,93 @@
+import { performance } from 'node:perf_hooks';
+import { Observable } from 'rxjs';
+import { GeolocError } from '../pipeline/errors';
+import { type Logger, silentLogger } from '../pipeline/log';
+import type { Frame } from '../pipeline/types';
+import { Demand } from '../pipeline/video/demand';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions } from '../pipeline/video/ffmpegSource';
+import { ffmpegFrames } from '../pipeline/video/ffmpegFrames';
+import { isNetworkKind, sourceKind } from '../pipeline/video/sourceKind';
+import { reconnectWithBackoff, type ReconnectOptions } from './reconnectWithBackoff';
+
+/** A decoded frame, with the moment its last byte arrived (for latency) and the source it came from. */
+export interface DecodedFrame extends Frame {
+  /** performance.now() when the frame was complete in memory */
+  decodedAt: number;
+}
+
+export interface DecodeVideoOptions extends Partial<Omit<FfmpegDecodeOptions, 'width' | 'height' | 'fps'>> {
+  width: number;
+  height: number;
+  /** frames per second ffmpeg delivers */
+  fps: number;
+  /** reconnect settings for network sources (files and stdin are never reconnected) */
+  reconnect?: Partial<Omit<ReconnectOptions, 'describe' | 'logger'>>;
+  /**
+   * Lossless flow control: when given, a frame is emitted only against credit, and each number
+   * this emits grants that many more frames (ffmpeg is paused meanwhile). Without it frames are
+   * pushed as fast as ffmpeg decodes them.
+   */
+  request$?: Observable<number>;
+  logger?: Logger;
+  /** told the pid of every ffmpeg process started (one per connection) */
+  onProcessStart?: (pid: number | undefined) => void;
+}
+
+const MS_PER_S = 1000;
+/** damaged-data lines logged one by one; the rest are only counted (ffmpegFrames logs the total) */
+const CORRUPT_LINES_LOGGED = 5;
+
+/**
+ * Decodes a file, stdin ("-") or a live rtsp/udp/tcp/srt stream into RGB24 frames of
+ * width × height at `fps`, numbered from 0 without gaps across reconnects. A file's frame time
+ * is its index / fps; a live frame's time is its arrival, in seconds since subscription, so
+ * the gap of an outage shows. Live streams that die are reconnected with bounded backoff.
+ */
+export function decodeVideo(source: string, options: DecodeVideoOptions): Observable<DecodedFrame> {
+  return new Observable<DecodedFrame>((subscriber) => {
+    const logger = options.logger ?? silentLogger;
+    let kind: ReturnType<typeof sourceKind>;
+    try {
+      kind = sourceKind(source);
+      if (!(options.fps > 0) || !(options.width > 0) || !(options.height > 0)) {
+        throw new GeolocError('GEOLOC_ERR_PIPELINE_CONFIG', `decodeVideo(${source}): fps, width and height must be positive (got ${options.fps}, ${options.width}, ${options.height})`);
+      }
+    } catch (err) {
+      subscriber.error(err);
+      return undefined;
+    }
+    const live = isNetworkKind(kind);
+    const ffmpegOptions: FfmpegDecodeOptions = { ...DEFAULT_FFMPEG_OPTIONS, ...options };
+    const demand = new Demand(options.request$ ? 0 : Infinity);
+    const grants = options.request$?.subscribe({ next: (n) => demand.grant(n), error: (err) => subscriber.error(err) });
+    const startedAt = performance.now();
+    let index = 0;
+    let corruptLinesSeen = 0;
+
+    const run = ffmpegFrames(source, kind, ffmpegOptions, demand, logger, {
+      onStart(pid) {
+        logger.log({ level: 'info', message: `decoding ${source} (ffmpeg pid ${pid})`, pid });
+        options.onProcessStart?.(pid);
+      },
+      onCorruptData(line) {
+        corruptLinesSeen += 1;
+        if (corruptLinesSeen <= CORRUPT_LINES_LOGGED) logger.log({ level: 'warn', code: 'GEOLOC_ERR_FRAME_CORRUPT', message: `${source}: ${line}` });
+      },
+    });
+    const frames = live ? run.pipe(reconnectWithBackoff({ ...options.reconnect, describe: `live source ${source}`, logger })) : run;
+    const subscription = frames.subscribe({
+      next(rgb) {
+        const decodedAt = performance.now();
+        const t = live ? (decodedAt - startedAt) / MS_PER_S : index / options.fps;
+        subscriber.next({ index, t, width: options.width, height: options.height, rgb, decodedAt });
+        index += 1;
+      },
+      error: (err) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+    return () => {
+      grants?.unsubscribe();
+      subscription.unsubscribe();
+    };
+  });
+}

@@ -1,0 +1,98 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DATASET_FOV_DEG, FIXTURE_INDEX_SETTINGS } from '../../fixtures/defaults';
+import { defaultModelPath } from '../../models/modelInfo';
+import { GeolocError } from '../errors';
+import { JsonlWriter } from '../jsonlWriter';
+import { stderrLogger } from '../log';
+import { repoRoot } from '../paths';
+import { replay, writeReport } from '../replay';
+import { formatReport, type ReplayReport } from '../replayReport';
+import type { Command } from './command';
+import { configFromArgs, type Localizer, openLocalizer, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, signalExitCode } from './pipelineSession';
+
+export function defaultCacheDir(): string {
+  return join(repoRoot(), 'fixtures', 'cache');
+}
+
+/** What the demo reads (built by `make setup`) and writes, in the fixtures cache. */
+export function demoPaths(cache = defaultCacheDir()) {
+  return {
+    video: join(cache, 'flight', 'flight.mp4'),
+    telemetry: join(cache, 'flight', 'flight.srt'),
+    model: defaultModelPath(),
+    index: join(cache, 'index'),
+    indexManifest: join(cache, 'index', 'manifest.json'),
+    report: join(cache, 'demo-report.json'),
+    fixes: join(cache, 'demo-fixes.jsonl'),
+  };
+}
+
+
+/** The issue's accuracy targets, checked on every demo run. */
+const TARGET_P50_M = 20;
+/** index field-of-view settings this close count as the same */
+const HFOV_TOLERANCE_DEG = 0.05;
+const TARGET_P95_FRACTION_OF_RAW = 0.5;
+const TARGET_COVERAGE = 0.9;
+
+function verdicts(report: ReplayReport): string[] {
+  const e = report.errorMeters;
+  const raw = report.rawTop1ErrorMeters;
+  const line = (ok: boolean, text: string) => `  ${ok ? 'PASS' : 'MISS'}  ${text}`;
+  return [
+    'targets:',
+    line(e.p50 <= TARGET_P50_M, `smoothed p50 ${e.p50.toFixed(1)} m ≤ ${TARGET_P50_M} m`),
+    line(e.p95 <= raw.p95 * TARGET_P95_FRACTION_OF_RAW, `smoothed p95 ${e.p95.toFixed(1)} m ≤ half the raw top-1 p95 (${(raw.p95 * TARGET_P95_FRACTION_OF_RAW).toFixed(1)} m)`),
+    line(report.coverage95 >= TARGET_COVERAGE, `95% radius holds the truth for ${(report.coverage95 * 100).toFixed(1)}% of fixes ≥ ${TARGET_COVERAGE * 100}%`),
+  ];
+}
+
+const USAGE = `usage: geoloc demo [options]
+
+Replays the fixture flight (fixtures/cache/flight/flight.mp4 + flight.srt) through the whole
+pipeline with the embedded model (fixtures/model/model.onnx) and its index (fixtures/cache/index),
+prints the report and writes fixtures/cache/demo-report.json and demo-fixes.jsonl.
+Options override the pipeline settings:
+  --cache <dir>        the fixtures cache holding flight/ and index/ (default fixtures/cache)
+${PIPELINE_ARGS_USAGE}`;
+
+export const demoCommand: Command = {
+  name: ['demo'],
+  summary: 'replay the fixture flight with the embedded model and print the report',
+  usage: USAGE,
+  async run(argv) {
+    const logger = stderrLogger('warn');
+    let localizer: Localizer | undefined;
+    let writer: JsonlWriter | undefined;
+    try {
+      const { values } = parseArgs({ args: argv, options: { ...PIPELINE_ARG_OPTIONS, cache: { type: 'string' } }, allowNegative: true, strict: true });
+      const paths = demoPaths(values.cache);
+      const needed = [paths.video, paths.telemetry, values.model ?? paths.model, values.index ? join(values.index, 'manifest.json') : paths.indexManifest];
+      const missing = needed.filter((p) => !existsSync(p));
+      if (missing.length > 0) {
+        throw new GeolocError('GEOLOC_ERR_SETUP_MISSING', `the demo needs ${missing.map((p) => relative(repoRoot(), p)).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not built yet; run make setup`);
+      }
+      // the model sees the centre square of each frame: its field of view is the camera's vertical one
+      const config = configFromArgs({ flight: 'fixture-flight', ...values }, { tracker: { cameraFovDeg: DATASET_FOV_DEG } });
+      localizer = await openLocalizer(values.model ?? paths.model, values.index ?? paths.index, config);
+      mkdirSync(dirname(paths.report), { recursive: true });
+      writer = JsonlWriter.open(paths.fixes);
+      const built = localizer.index.manifest.settings;
+      if (built.overlap !== FIXTURE_INDEX_SETTINGS.overlap || Math.abs(built.hfovDeg - FIXTURE_INDEX_SETTINGS.hfovDeg) > HFOV_TOLERANCE_DEG || built.altitudesM.join() !== FIXTURE_INDEX_SETTINGS.altitudesM.join()) {
+        process.stdout.write(`geoloc demo: note: the index was built with altitudes ${built.altitudesM.join(',')} m, hfov ${built.hfovDeg}°, overlap ${built.overlap}; the targets were measured with ${FIXTURE_INDEX_SETTINGS.altitudesM.join(',')} m, ${FIXTURE_INDEX_SETTINGS.hfovDeg}°, ${FIXTURE_INDEX_SETTINGS.overlap}\n`);
+      }
+      process.stdout.write(`geoloc demo: replaying ${relative(repoRoot(), paths.video)} …\n`);
+      const { report, interrupted } = await replay({ video: paths.video, telemetryPath: paths.telemetry, config, localizer, logger, writer });
+      writeReport(paths.report, report);
+      process.stdout.write(`${formatReport(report)}\n${verdicts(report).join('\n')}\n  report  ${relative(repoRoot(), paths.report)}\n  fixes   ${relative(repoRoot(), paths.fixes)}\n`);
+      return interrupted ? signalExitCode(interrupted) : 0;
+    } catch (err) {
+      return reportFailure('demo', err);
+    } finally {
+      writer?.close();
+      await localizer?.close();
+    }
+  },
+};

@@ -1,0 +1,209 @@
+/**
+ * What `run`, `replay` and `demo` share: the pipeline's command-line options, opening the model
+ * and index (closing whatever opened if the other fails), running the pipeline into a JSONL
+ * writer (and a gateway with --serve) until it ends or a signal stops it, and turning errors
+ * into one coded line and an exit status.
+ */
+import { performance } from 'node:perf_hooks';
+import { constants as osConstants } from 'node:os';
+import type { Subscription } from 'rxjs';
+import { telemetryAt, type TelemetryRecord } from '../telemetry';
+import type { Gateway } from '../../gateway/server';
+import { EmbedderPool } from '../../models/embedderPool';
+import { defaultModelPath } from '../../models/modelInfo';
+import { SatelliteIndex } from '../../models/satelliteIndex';
+import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig, readConfigFile, resolveConfig } from '../config';
+import { describeError, GeolocError, isGeolocError } from '../errors';
+import type { JsonlWriter } from '../jsonlWriter';
+import { type LocalizedFix, type LocalizeOptions, localize, newPipelineStats, type PipelineStats } from '../localize';
+import type { Logger } from '../log';
+import type { FramePriors } from '../../operators/searchIndex';
+
+/** parseArgs definitions of the pipeline settings every localizing command takes. */
+export const PIPELINE_ARG_OPTIONS = {
+  index: { type: 'string' },
+  model: { type: 'string' },
+  config: { type: 'string' },
+  flight: { type: 'string' },
+  fps: { type: 'string' },
+  batch: { type: 'string' },
+  k: { type: 'string' },
+  workers: { type: 'string' },
+  threads: { type: 'string' },
+  fit: { type: 'string' },
+  cpu: { type: 'boolean' },
+  derotate: { type: 'boolean' },
+} as const;
+
+export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folder (geoloc index build)
+  --model <onnx>       embedding model (default: the embedded fixtures/model/model.onnx)
+  --config <json>      pipeline settings file (fields of PipelineConfig; flags override it)
+  --flight <name>      flight name written in every fix
+  --fps <n>            frames localized per second (default 5)
+  --batch <n>          frames per inference batch in replay (default 8)
+  --k <n>              candidates per frame (default 10)
+  --workers <n>        ONNX Runtime worker threads (default 1)
+  --threads <n>        intra-op threads per worker (default: all cores)
+  --fit <crop|pad|stretch>  how frames become the model's square input (default crop)
+  --cpu                skip the CUDA execution provider
+  --no-derotate        do not turn frames north-up by the telemetry heading before matching
+`;
+
+export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG_OPTIONS, 'cpu' | 'derotate'>, string>> & { cpu?: boolean; derotate?: boolean };
+
+const FRAMES_IN_FLIGHT_PER_BATCH = DEFAULT_PIPELINE_CONFIG.framesInFlight / DEFAULT_PIPELINE_CONFIG.maxBatch;
+
+function numberArg(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new GeolocError('GEOLOC_ERR_USAGE', `--${name} must be a number, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** Defaults, then the --config file, then flags. */
+export function configFromArgs(values: PipelineArgValues, base: Partial<PipelineConfig> = {}): PipelineConfig {
+  const fromFile = values.config ? readConfigFile(values.config) : {};
+  const flags: Partial<PipelineConfig> = {};
+  const set = <K extends keyof PipelineConfig>(key: K, value: PipelineConfig[K] | undefined) => {
+    if (value !== undefined) flags[key] = value;
+  };
+  set('flight', values.flight);
+  set('fps', numberArg('fps', values.fps));
+  set('maxBatch', numberArg('batch', values.batch));
+  set('k', numberArg('k', values.k));
+  set('workers', numberArg('workers', values.workers));
+  set('intraOpThreads', numberArg('threads', values.threads));
+  set('fit', values.fit as PipelineConfig['fit'] | undefined);
+  if (values.cpu) flags.providers = ['cpu'];
+  if (values.derotate !== undefined) flags.derotate = values.derotate;
+  const merged = { ...base, ...fromFile, ...flags };
+  // the decoder's window grows with the batch, as the default's does
+  if (merged.maxBatch !== undefined && merged.framesInFlight === undefined) merged.framesInFlight = merged.maxBatch * FRAMES_IN_FLIGHT_PER_BATCH;
+  return resolveConfig(merged);
+}
+
+export interface Localizer {
+  embedder: EmbedderPool;
+  index: SatelliteIndex;
+  close(): Promise<void>;
+}
+
+/** Starts the embedder pool and opens the index, refusing an index built with another model. */
+export async function openLocalizer(modelPath: string | undefined, indexDir: string | undefined, config: PipelineConfig): Promise<Localizer> {
+  if (!indexDir) throw new GeolocError('GEOLOC_ERR_USAGE', '--index <dir> is required: the satellite index to search (build one with geoloc index build)');
+  const embedder = await EmbedderPool.create({ modelPath: modelPath ?? defaultModelPath(), workers: config.workers, providers: config.providers, intraOpThreads: config.intraOpThreads });
+  let index: SatelliteIndex;
+  try {
+    index = await SatelliteIndex.open(indexDir, { model: embedder.info });
+  } catch (err) {
+    await embedder.close();
+    throw err;
+  }
+  return {
+    embedder,
+    index,
+    close: async () => {
+      await Promise.all([embedder.close(), index.close()]);
+    },
+  };
+}
+
+export interface PipelineRun {
+  stats: PipelineStats;
+  wallSeconds: number;
+  /** the signal that stopped it early, if one did */
+  interrupted?: NodeJS.Signals;
+}
+
+export interface RunPipelineOptions extends LocalizeOptions {
+  source: string;
+  config: PipelineConfig;
+  localizer: Localizer;
+  logger: Logger;
+  writer?: JsonlWriter;
+  gateway?: Gateway;
+  priorsAt?: (t: number) => FramePriors | undefined;
+  onFix?: (fix: LocalizedFix) => void;
+  /** properties added to each fix's feature before it is written or published (replay: the truth) */
+  annotate?: (fix: LocalizedFix) => Record<string, unknown> | undefined;
+}
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+const MS_PER_S = 1000;
+
+/**
+ * Runs the pipeline to its end. SIGINT/SIGTERM stop it cleanly (ffmpeg killed, workers
+ * closed by the caller, every line already written kept). Rejects with the pipeline's error.
+ */
+export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
+  const stats = newPipelineStats();
+  const started = performance.now();
+  const { writer, gateway, config } = options;
+  return new Promise<PipelineRun>((resolve, reject) => {
+    let reportedDrops = 0;
+    let framesSeen = 0;
+    let subscription: Subscription | undefined;
+    const finish = (interrupted?: NodeJS.Signals) => {
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      subscription?.unsubscribe();
+      return { stats, wallSeconds: (performance.now() - started) / MS_PER_S, interrupted };
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      options.logger.log({ level: 'info', message: `${signal}: stopping the pipeline; the fixes written so far are complete` });
+      resolve(finish(signal));
+    };
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    subscription = localize(
+      options.source,
+      config,
+      { embedder: options.localizer.embedder, index: options.localizer.index, logger: options.logger, stats, priorsAt: options.priorsAt },
+      { live: options.live, realtime: options.realtime, globalTop1: options.globalTop1 },
+    ).subscribe({
+      next(fix) {
+        try {
+          Object.assign(fix.feature.properties, options.annotate?.(fix));
+          writer?.write(fix.feature);
+          if (gateway) {
+            gateway.metrics.framesIn.inc(stats.framesIn - framesSeen);
+            gateway.metrics.framesDropped.inc(stats.droppedFrames - reportedDrops);
+            gateway.metrics.inferenceLatency.observe(fix.latencyMs);
+            gateway.publish(config.flight, fix.feature);
+          }
+          framesSeen = stats.framesIn;
+          reportedDrops = stats.droppedFrames;
+          options.onFix?.(fix);
+        } catch (err) {
+          // an output that fails (disk full, closed pipe) stops the pipeline with its coded error
+          finish();
+          reject(err);
+        }
+      },
+      error(err) {
+        finish();
+        reject(err);
+      },
+      complete: () => resolve(finish()),
+    });
+  });
+}
+
+/** The tracker's priors from a telemetry track: altitude, heading and camera pitch at a frame time. */
+export function telemetryPriors(records: readonly TelemetryRecord[]): (t: number) => FramePriors | undefined {
+  return (t) => {
+    const record = telemetryAt(records, t);
+    return record && { altitudeM: record.alt, headingDeg: record.headingDeg, gimbalPitchDeg: record.gimbalPitchDeg };
+  };
+}
+
+const SIGNAL_EXIT_BASE = 128;
+
+/** The shell's exit status for a run a signal stopped: 128 + the signal's number. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return SIGNAL_EXIT_BASE + (osConstants.signals[signal] ?? 0);
+}
+
+/** Writes the error as one coded line; usage errors exit 2, everything else 1. */
+export function reportFailure(command: string, err: unknown): number {
+  process.stderr.write(`geoloc ${command}: ${describeError(err)}\n`);
+  return isGeolocError(err, 'GEOLOC_ERR_USAGE') ? 2 : 1;
+}

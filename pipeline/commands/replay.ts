@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE, gatewayOptionsFromArgs, untilSignal } from '../../gateway/cli';
+import { createGateway, type Gateway } from '../../gateway/server';
+import { GeolocError } from '../errors';
+import { JsonlWriter } from '../jsonlWriter';
+import { stderrLogger } from '../log';
+import { replay, writeReport } from '../replay';
+import { formatReport } from '../replayReport';
+import type { Command } from './command';
+import { configFromArgs, type Localizer, openLocalizer, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, signalExitCode } from './pipelineSession';
+
+const USAGE = `usage: geoloc replay <video> --telemetry <srt|csv> --index <dir> --report report.json [--model <onnx>] [--realtime] [options]
+
+Localizes a recording and reports the error against its telemetry: smoothed and raw top-1
+error percentiles, how often the 95% radius holds the truth, throughput and latency.
+
+  --telemetry <file>   DJI SRT or CSV track of the flight (ground truth and priors)
+  --report <file>      where the JSON report goes
+  --out <file>         also write the fixes as JSONL
+  --realtime           read the video at its own speed, newest frame wins (as a live feed)
+  --serve [port]       also publish fixes on a WebSocket gateway (default port 8080)
+${PIPELINE_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
+
+export const replayCommand: Command = {
+  name: ['replay'],
+  summary: 'localize a recording and report its error against the telemetry',
+  usage: USAGE,
+  async run(argv) {
+    const logger = stderrLogger();
+    let localizer: Localizer | undefined;
+    let writer: JsonlWriter | undefined;
+    let gateway: Gateway | undefined;
+    try {
+      const serve = extractServeFlag(argv);
+      const { values, positionals } = parseArgs({
+        args: serve.argv,
+        options: { ...PIPELINE_ARG_OPTIONS, ...GATEWAY_ARG_OPTIONS, telemetry: { type: 'string' }, report: { type: 'string' }, out: { type: 'string' }, realtime: { type: 'boolean' } },
+        allowPositionals: true,
+        allowNegative: true,
+        strict: true,
+      });
+      const [video, ...extra] = positionals;
+      if (!video || extra.length > 0) throw new GeolocError('GEOLOC_ERR_USAGE', 'give exactly one video: geoloc replay <video> --telemetry <srt|csv> --index <dir> --report <json>');
+      if (!values.telemetry) throw new GeolocError('GEOLOC_ERR_USAGE', '--telemetry <srt|csv> is required: the flight track the fixes are scored against');
+      if (!values.report) throw new GeolocError('GEOLOC_ERR_USAGE', '--report <file> is required: where the JSON report goes');
+      const config = configFromArgs(values);
+      localizer = await openLocalizer(values.model, values.index, config);
+      if (serve.port !== undefined) gateway = await createGateway({ ...gatewayOptionsFromArgs(values), port: serve.port, imagery: { index: values.index } });
+      if (gateway) logger.log({ level: 'info', message: `map at ${gateway.url}/ (fixes on ${gateway.wsUrl})` });
+      writer = values.out ? JsonlWriter.open(values.out) : undefined;
+      const { report, interrupted } = await replay({
+        video,
+        telemetryPath: values.telemetry,
+        config,
+        localizer,
+        logger,
+        writer,
+        realtime: values.realtime,
+        gateway,
+      });
+      writeReport(values.report, report);
+      process.stderr.write(`${formatReport(report)}\n  report  ${values.report}\n`);
+      if (gateway && !interrupted) {
+        logger.log({ level: 'info', message: `replay done; still serving ${gateway.url}/ until Ctrl-C` });
+        await untilSignal();
+      }
+      return interrupted ? signalExitCode(interrupted) : 0;
+    } catch (err) {
+      return reportFailure('replay', err);
+    } finally {
+      writer?.close();
+      await Promise.all([localizer?.close(), gateway?.close()]);
+    }
+  },
+};

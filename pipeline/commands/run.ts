@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE, gatewayOptionsFromArgs, untilSignal } from '../../gateway/cli';
+import { createGateway, type Gateway } from '../../gateway/server';
+import { GeolocError } from '../errors';
+import { JsonlWriter } from '../jsonlWriter';
+import { stderrLogger } from '../log';
+import { readTelemetry } from '../telemetry';
+import type { Command } from './command';
+import { configFromArgs, openLocalizer, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, runPipeline, signalExitCode, telemetryPriors } from './pipelineSession';
+
+const USAGE = `usage: geoloc run --source <url|file|-> --index <dir> [--model <onnx>] [--out fixes.jsonl] [options]
+
+Localizes a video as it arrives and writes one GeoJSON fix per line (stdout without --out).
+Sources: a file, "-" (stdin), rtsp://, udp://, tcp://, srt:// (live streams reconnect).
+
+  --source <s>         the video
+  --out <file>         JSONL fixes file (default: stdout)
+  --telemetry <file>   SRT/CSV track: altitude and heading become the tracker's priors
+  --live / --no-live   newest-frame-wins (default for network sources) or lossless
+  --serve [port]       also publish fixes on a WebSocket gateway (default port 8080)
+${PIPELINE_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
+
+export const runCommand: Command = {
+  name: ['run'],
+  summary: 'localize a live stream or a file into GeoJSON fixes (JSONL)',
+  usage: USAGE,
+  async run(argv) {
+    const logger = stderrLogger();
+    let gateway: Gateway | undefined;
+    let writer: JsonlWriter | undefined;
+    let localizer: Awaited<ReturnType<typeof openLocalizer>> | undefined;
+    try {
+      const serve = extractServeFlag(argv);
+      const { values } = parseArgs({
+        args: serve.argv,
+        options: { ...PIPELINE_ARG_OPTIONS, ...GATEWAY_ARG_OPTIONS, source: { type: 'string' }, out: { type: 'string' }, telemetry: { type: 'string' }, live: { type: 'boolean' } },
+        allowNegative: true,
+        strict: true,
+      });
+      if (!values.source) throw new GeolocError('GEOLOC_ERR_USAGE', '--source <url|file|-> is required');
+      const config = configFromArgs(values);
+      const track = values.telemetry ? readTelemetry(values.telemetry) : undefined;
+      localizer = await openLocalizer(values.model, values.index, config);
+      if (serve.port !== undefined) gateway = await createGateway({ ...gatewayOptionsFromArgs(values), port: serve.port, imagery: { index: values.index } });
+      if (gateway) logger.log({ level: 'info', message: `map at ${gateway.url}/ (fixes on ${gateway.wsUrl})` });
+      writer = JsonlWriter.open(values.out);
+      const run = await runPipeline({
+        source: values.source,
+        config,
+        localizer,
+        logger,
+        writer,
+        gateway,
+        live: values.live,
+        priorsAt: track ? telemetryPriors(track.records) : undefined,
+      });
+      logger.log({ level: 'info', message: `${run.stats.framesIn} frames in, ${run.stats.fixesOut} fixes out, ${run.stats.droppedFrames} dropped, in ${run.wallSeconds.toFixed(1)} s` });
+      if (gateway && !run.interrupted) {
+        logger.log({ level: 'info', message: `the source ended; still serving ${gateway.url}/ until Ctrl-C` });
+        await untilSignal();
+      }
+      return run.interrupted ? signalExitCode(run.interrupted) : 0;
+    } catch (err) {
+      return reportFailure('run', err);
+    } finally {
+      writer?.close();
+      await Promise.all([localizer?.close(), gateway?.close()]);
+    }
+  },
+};

@@ -1,0 +1,193 @@
+/**
+ * The localization pipeline: video in, smoothed fixes out.
+ *
+ *   decodeVideo ─► [derotate by telemetry heading] ─► (live: latestFrame | replay: lossless,
+ *     credit-paced) ─► batchFrames ─► preprocess ─► embedFrames (ONNX Runtime workers)
+ *     ─► searchIndex (FAISS worker, frame by frame, the track prior as region) ─► smoothTrack ─► fix
+ *
+ * Replay is lossless and paced by credit: ffmpeg pauses while `framesInFlight` frames are
+ * between the decoder and the index search, and the embedder workers stay busy meanwhile. A
+ * file's batches are always full and each frame is searched in the region the tracker set after
+ * the frame before it, so a replay gives the same fixes every time.
+ * Live streams keep one frame in work and the newest one waiting; older frames are dropped.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { map, Observable, of, pipe, Subject, tap } from 'rxjs';
+import type { ModelInfo } from '../models/modelInfo';
+import type { Candidate, SearchRegion } from '../models/satelliteIndex';
+import { batchFrames } from '../operators/batchFrames';
+import { type DecodedFrame, decodeVideo } from '../operators/decodeVideo';
+import { type Embedder, embedFrames } from '../operators/embedFrames';
+import { derotate } from '../operators/derotate';
+import { latestFrame } from '../operators/latestFrame';
+import { preprocess } from '../operators/preprocess';
+import { type FramePriors, type Searcher, searchIndex } from '../operators/searchIndex';
+import { smoothTrack } from '../operators/smoothTrack';
+import type { PipelineConfig } from './config';
+import { toFixFeature } from './fixFeature';
+import { type Logger, silentLogger } from './log';
+import type { TrackEstimate } from './tracking/types';
+import type { FixFeature } from './types';
+import { isNetworkKind, type SourceKind, sourceKind } from './video/sourceKind';
+
+/**
+ * Replay keeps this many batches per embedder worker in flight: one running and one queued in
+ * the worker, so the worker never waits for the main thread between batches.
+ */
+const BATCHES_IN_FLIGHT_PER_WORKER = 2;
+
+/** Derotation samples from a source this many times finer than the model input. */
+const DEROTATE_OVERSAMPLE = 2;
+
+export interface LocalizeDeps {
+  embedder: Embedder & { info: ModelInfo };
+  index: Searcher;
+  logger?: Logger;
+  /** telemetry priors (altitude, heading) for a frame time, when a track rides along */
+  priorsAt?: (t: number) => FramePriors | undefined;
+  /** counters the caller reads while and after the pipeline runs */
+  stats?: PipelineStats;
+  /** the stream read for the source "-" (default process.stdin) */
+  stdin?: Readable;
+  /** told the pid of each ffmpeg started */
+  onProcessStart?: (pid: number | undefined) => void;
+}
+
+export interface LocalizeOptions {
+  /** newest-frame-wins flow; default: true for network sources */
+  live?: boolean;
+  /** read a file at its own speed (ffmpeg -re), as a camera would deliver it */
+  realtime?: boolean;
+  /** find each frame's global top-1 too (see searchIndex), for scoring a replay */
+  globalTop1?: boolean;
+}
+
+export interface PipelineStats {
+  framesIn: number;
+  fixesOut: number;
+  /** live: frames replaced by a newer one before they could be localized */
+  droppedFrames: number;
+  /** the ffmpeg processes started (more than one after reconnects) */
+  decoderStarts: number;
+}
+
+export function newPipelineStats(): PipelineStats {
+  return { framesIn: 0, fixesOut: 0, droppedFrames: 0, decoderStarts: 0 };
+}
+
+/** One output of the pipeline. */
+export interface LocalizedFix {
+  estimate: TrackEstimate;
+  feature: FixFeature;
+  /** from the frame being decoded to this fix, ms */
+  latencyMs: number;
+  /** the frame's best tile from a global search, when asked for */
+  globalTop1?: Candidate;
+}
+
+/** Deletes the entries of frames up to `frame` (maps keyed by frame index, filled in order). */
+function forgetUpTo<V>(byFrame: Map<number, V>, frame: number): void {
+  for (const key of byFrame.keys()) {
+    if (key > frame) return;
+    byFrame.delete(key);
+  }
+}
+
+export function localize(source: string, config: PipelineConfig, deps: LocalizeDeps, options: LocalizeOptions = {}): Observable<LocalizedFix> {
+  return new Observable<LocalizedFix>((subscriber) => {
+    const logger = deps.logger ?? silentLogger;
+    const stats = deps.stats ?? newPipelineStats();
+    let live: boolean;
+    let kind: SourceKind;
+    try {
+      kind = sourceKind(source);
+      live = options.live ?? (isNetworkKind(kind) || options.realtime === true);
+    } catch (err) {
+      subscriber.error(err);
+      return undefined;
+    }
+    const [height, width] = deps.embedder.info.inputSize;
+    const turn = config.derotate && deps.priorsAt !== undefined && height === width;
+    const decodeScale = turn ? DEROTATE_OVERSAMPLE : 1;
+    let region: SearchRegion | undefined;
+    const decodedAt = new Map<number, number>();
+    const globalTop1 = new Map<number, Candidate>();
+    const credits = new Subject<number>();
+
+    const decoded = decodeVideo(source, {
+      width: width * decodeScale,
+      height: height * decodeScale,
+      fps: config.fps,
+      fit: config.fit,
+      realtime: options.realtime ?? false,
+      readTimeoutMs: config.readTimeoutMs,
+      reconnect: config.reconnect,
+      request$: live ? undefined : credits,
+      stdin: deps.stdin,
+      logger,
+      onProcessStart(pid) {
+        stats.decoderStarts += 1;
+        deps.onProcessStart?.(pid);
+      },
+    }).pipe(
+      tap((frame) => {
+        stats.framesIn += 1;
+        decodedAt.set(frame.index, frame.decodedAt);
+      }),
+    );
+    const frames = turn
+      ? decoded.pipe(derotate<DecodedFrame>({ size: width, oversample: DEROTATE_OVERSAMPLE, headingDeg: (frame) => deps.priorsAt!(frame.t)?.headingDeg }))
+      : decoded;
+
+    const localizeBatch = pipe(
+      preprocess<DecodedFrame>(deps.embedder.info),
+      embedFrames(deps.embedder, live ? 1 : config.workers * BATCHES_IN_FLIGHT_PER_WORKER),
+      searchIndex<DecodedFrame>(deps.index, {
+        k: config.k,
+        region: () => region,
+        priors: deps.priorsAt ? (frame) => deps.priorsAt!(frame.t) : undefined,
+        globalTop1: options.globalTop1,
+      }),
+      tap((measurement) => measurement.globalTop1 && globalTop1.set(measurement.frame, measurement.globalTop1)),
+    );
+
+    const measurements = live
+      ? frames.pipe(
+          latestFrame((frame) => of([frame]).pipe(localizeBatch), {
+            onDrop: (dropped, count) => {
+              stats.droppedFrames = count;
+              decodedAt.delete(dropped.index);
+            },
+          }),
+        )
+      : frames.pipe(
+          // a file's batches are always full, so a replay does not depend on timing
+          batchFrames(config.maxBatch, kind === 'file' ? Infinity : config.maxWaitMs),
+          localizeBatch,
+          // the frame has left the decoder's window: let ffmpeg deliver one more
+          tap(() => credits.next(1)),
+        );
+
+    const subscription = measurements
+      .pipe(
+        smoothTrack({ ...config.tracker, logger }),
+        map((estimate): LocalizedFix => {
+          region = estimate.searchRegion;
+          const latencyMs = performance.now() - (decodedAt.get(estimate.frame) ?? Number.NaN);
+          const top1 = globalTop1.get(estimate.frame);
+          // frames the tracker gave no estimate for (none before the first candidates) go too
+          forgetUpTo(decodedAt, estimate.frame);
+          forgetUpTo(globalTop1, estimate.frame);
+          stats.fixesOut += 1;
+          return { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs), ...(top1 && { globalTop1: top1 }) };
+        }),
+      )
+      .subscribe(subscriber);
+    if (!live) credits.next(config.framesInFlight);
+    return () => {
+      subscription.unsubscribe();
+      credits.complete();
+    };
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * Scores a replay against its telemetry: each fix is matched to the telemetry position at the
+ * fix's frame time (interpolated), and the smoothed estimate, the raw top-1 candidate and the
+ * 95% radius are judged against it.
+ */
+import { haversineMeters } from './geo/wgs84';
+import { type Logger, silentLogger } from './log';
+import { type Summary, summarize } from './stats';
+import { telemetryAt, type TelemetryRecord } from './telemetry';
+import type { Candidate, TrackEstimate } from './tracking/types';
+
+export interface ReplayReport {
+  video: string;
+  telemetry: { path: string; records: number; endsAtS: number; parseWarnings: number };
+  framesIn: number;
+  fixesOut: number;
+  /** fixes per second of wall time, decoding to the last fix */
+  fps: number;
+  wallSeconds: number;
+  /** smoothed estimate vs telemetry, metres */
+  errorMeters: Summary;
+  /** the best tile of a global search (no tracker, no search region) vs telemetry, metres */
+  rawTop1ErrorMeters: Summary;
+  /** fraction of fixes whose reported 95% radius holds the true position */
+  coverage95: number;
+  radiusM: Summary;
+  fixesWithTruth: number;
+  /** fixes after the telemetry ended (or before it began): no ground truth */
+  fixesWithoutTruth: number;
+  lostFixes: number;
+  droppedFrames: number;
+  latencyMs: Summary;
+  model: { path: string; sha256: string; backbone: string; version: string; dim: number; inputSize: [number, number]; provider: string };
+  index: { dir: string; tiles: number; dim: number; modelSha256: string; scales: number[] };
+  config: Record<string, unknown>;
+  warnings: string[];
+}
+
+export class ReplayScorer {
+  private readonly smoothed: number[] = [];
+  private readonly raw: number[] = [];
+  private readonly latencies: number[] = [];
+  private readonly radii: number[] = [];
+  private covered = 0;
+  private withoutTruth = 0;
+  private lost = 0;
+  private endWarned = false;
+  private readonly endsAtS: number;
+
+  constructor(
+    private readonly records: readonly TelemetryRecord[],
+    private readonly telemetryPath: string,
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.endsAtS = records.length ? records[records.length - 1]!.t : 0;
+  }
+
+  /** `globalTop1`: the frame's best tile from a global search (default: the tracker's top-1 candidate) */
+  add(estimate: TrackEstimate, latencyMs: number, globalTop1: Candidate | undefined = estimate.top1): void {
+    if (Number.isFinite(latencyMs)) this.latencies.push(latencyMs);
+    this.radii.push(estimate.radiusM);
+    if (estimate.lost) this.lost += 1;
+    const truth = telemetryAt(this.records, estimate.t);
+    if (!truth) {
+      this.withoutTruth += 1;
+      if (estimate.t > this.endsAtS && !this.endWarned) {
+        this.endWarned = true;
+        this.logger.log({
+          level: 'warn',
+          code: 'GEOLOC_ERR_TELEMETRY_ENDED',
+          message: `telemetry ${this.telemetryPath} ends at ${this.endsAtS.toFixed(2)} s but the video goes on (frame ${estimate.frame} at ${estimate.t.toFixed(2)} s); later fixes are counted without ground truth`,
+        });
+      }
+      return;
+    }
+    const error = haversineMeters(estimate, truth);
+    this.smoothed.push(error);
+    if (error <= estimate.radiusM) this.covered += 1;
+    if (globalTop1) this.raw.push(haversineMeters(globalTop1, truth));
+  }
+
+  /** The scored part of the report; the caller adds identity, counts and timing. */
+  scores(): Pick<ReplayReport, 'errorMeters' | 'rawTop1ErrorMeters' | 'coverage95' | 'radiusM' | 'fixesWithTruth' | 'fixesWithoutTruth' | 'lostFixes' | 'latencyMs'> {
+    return {
+      errorMeters: summarize(this.smoothed),
+      rawTop1ErrorMeters: summarize(this.raw),
+      coverage95: this.smoothed.length ? this.covered / this.smoothed.length : Number.NaN,
+      radiusM: summarize(this.radii),
+      fixesWithTruth: this.smoothed.length,
+      fixesWithoutTruth: this.withoutTruth,
+      lostFixes: this.lost,
+      latencyMs: summarize(this.latencies),
+    };
+  }
+}
+
+/** hex digits of a model hash shown to people */
+const HASH_SHOWN = 12;
+const PERCENT = 100;
+
+const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+
+/** A few lines a person reads after a replay. */
+export function formatReport(report: ReplayReport): string {
+  const e = report.errorMeters;
+  const r = report.rawTop1ErrorMeters;
+  return [
+    `replay of ${report.video}`,
+    `  model   ${report.model.backbone} ${report.model.version} (${report.model.dim}-d, sha256 ${report.model.sha256.slice(0, HASH_SHOWN)}…) on ${report.model.provider}`,
+    `  index   ${report.index.dir}: ${report.index.tiles} tiles`,
+    `  frames  ${report.framesIn} in, ${report.fixesOut} fixes out, ${report.droppedFrames} dropped, ${fmt(report.fps)} fixes/s over ${fmt(report.wallSeconds)} s`,
+    `  error   smoothed p50 ${fmt(e.p50)} m, p95 ${fmt(e.p95)} m, max ${fmt(e.max)} m`,
+    `  raw     top-1    p50 ${fmt(r.p50)} m, p95 ${fmt(r.p95)} m, max ${fmt(r.max)} m`,
+    `  radius  95% radius holds the truth for ${fmt(report.coverage95 * PERCENT)}% of ${report.fixesWithTruth} fixes (median radius ${fmt(report.radiusM.p50)} m)`,
+    `  latency p50 ${fmt(report.latencyMs.p50)} ms, p95 ${fmt(report.latencyMs.p95)} ms`,
+    ...(report.fixesWithoutTruth ? [`  ${report.fixesWithoutTruth} fixes had no ground truth (telemetry ${report.telemetry.path} ends at ${fmt(report.telemetry.endsAtS, 2)} s)`] : []),
+    ...report.warnings.map((w) => `  warning ${w}`),
+  ].join('\n');
+}

@@ -1,0 +1,92 @@
+import { Observable } from 'rxjs';
+import { GeolocError } from '../errors';
+import type { Logger } from '../log';
+import type { Demand } from './demand';
+import { type DecoderExit, type FfmpegDecodeOptions, spawnDecoder } from './ffmpegSource';
+import { FrameAssembler } from './frameAssembler';
+import { isNetworkKind, type SourceKind } from './sourceKind';
+
+const RGB_CHANNELS = 3;
+
+/** ffmpeg's words for damaged input it concealed or skipped (it keeps decoding after them). */
+const CORRUPT_DATA = /error while decoding|corrupt|concealing|invalid nal|decode_slice_header|non-existing pps|no frame!|missing picture|overread|damaged|error in the bitstream|ac-tex|dc, ac|mb_type|cbp too large/i;
+
+const STDIN_HINT = 'a pipe needs a streamable container such as MPEG-TS (an MP4 needs -movflags +faststart or fragments)';
+
+/** What one ffmpeg run met, for the caller's statistics. */
+export interface DecodeRunEvents {
+  onStart?(pid: number | undefined): void;
+  onCorruptData?(line: string): void;
+}
+
+function lastWords(exit: DecoderExit): string {
+  const tail = exit.stderrTail.filter((line) => line.trim() !== '').slice(-3).join(' | ');
+  return tail ? `: ${tail}` : '';
+}
+
+function exitDescription(exit: DecoderExit): string {
+  if (exit.spawnError) return `ffmpeg could not be started (${exit.spawnError.message})`;
+  return exit.signal ? `ffmpeg was killed by ${exit.signal}` : `ffmpeg exited with code ${exit.code}`;
+}
+
+/**
+ * One ffmpeg run over `source` as a stream of raw RGB24 frame buffers. A file or stdin
+ * completes at its end and errors with GEOLOC_ERR_SOURCE_UNREADABLE when ffmpeg fails; a
+ * network stream never ends on purpose, so any exit is GEOLOC_ERR_STREAM_LOST (the caller
+ * may reconnect). Unsubscribing stops ffmpeg (SIGTERM, then SIGKILL) and reaps it.
+ */
+export function ffmpegFrames(
+  source: string,
+  kind: SourceKind,
+  options: FfmpegDecodeOptions,
+  demand: Demand,
+  logger: Logger,
+  events: DecodeRunEvents = {},
+): Observable<Buffer> {
+  return new Observable<Buffer>((subscriber) => {
+    let corruptLines = 0;
+    const assembler = new FrameAssembler(options.width * options.height * RGB_CHANNELS, demand, (rgb) => subscriber.next(rgb));
+    const decoder = spawnDecoder(source, kind, options, assembler, {
+      onStart: events.onStart,
+      onStderrLine(line) {
+        if (!CORRUPT_DATA.test(line)) return;
+        corruptLines += 1;
+        events.onCorruptData?.(line);
+      },
+    });
+    void decoder.exited.then((exit) => {
+      if (subscriber.closed) return;
+      // every byte ffmpeg wrote reaches the assembler before it finishes
+      assembler.end(() => {
+        if (subscriber.closed) return;
+        if (assembler.truncatedBytes > 0) {
+          logger.log({ level: 'warn', code: 'GEOLOC_ERR_FRAME_CORRUPT', message: `${source}: dropped an incomplete last frame (${assembler.truncatedBytes} bytes)`, source });
+        }
+        if (corruptLines > 0) {
+          logger.log({ level: 'warn', code: 'GEOLOC_ERR_FRAME_CORRUPT', message: `${source}: the decoder concealed or skipped damaged data ${corruptLines} times and went on`, source, corruptLines });
+        }
+        finish(exit);
+      });
+    });
+
+    const finish = (exit: DecoderExit) => {
+      if (isNetworkKind(kind)) {
+        subscriber.error(new GeolocError('GEOLOC_ERR_STREAM_LOST', `live source ${source}: ${exitDescription(exit)}${lastWords(exit)}`));
+      } else if (exit.code === 0) {
+        subscriber.complete();
+      } else {
+        subscriber.error(
+          new GeolocError(
+            'GEOLOC_ERR_SOURCE_UNREADABLE',
+            `video source ${source} could not be decoded: ${exitDescription(exit)}${lastWords(exit)}; ${kind === 'stdin' ? STDIN_HINT : 'check that it exists and is a video ffmpeg can read'}`,
+          ),
+        );
+      }
+    };
+
+    return () => {
+      void decoder.stop();
+      assembler.destroy();
+    };
+  });
+}

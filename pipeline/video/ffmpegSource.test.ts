@@ -1,0 +1,37 @@
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, videoFilter } from './ffmpegSource';
+import { sourceKind } from './sourceKind';
+
+const OPTIONS: FfmpegDecodeOptions = { ...DEFAULT_FFMPEG_OPTIONS, width: 224, height: 224, fps: 5, readTimeoutMs: 2000 };
+
+function args(source: string, overrides: Partial<FfmpegDecodeOptions> = {}) {
+  return inputArguments(source, sourceKind(source), { ...OPTIONS, ...overrides });
+}
+
+describe('ffmpeg command construction', () => {
+  test('network inputs get a socket timeout in microseconds, and user query parameters win', () => {
+    expect(args('udp://0.0.0.0:5000').input).toBe('udp://0.0.0.0:5000?timeout=2000000&overrun_nonfatal=1&fifo_size=50000');
+    expect(args('udp://0.0.0.0:5000?fifo_size=10').input).toBe('udp://0.0.0.0:5000?fifo_size=10&timeout=2000000&overrun_nonfatal=1');
+    expect(args('tcp://10.0.0.2:9000').input).toBe('tcp://10.0.0.2:9000?timeout=2000000');
+    expect(args('srt://10.0.0.2:9000', { srtLatencyMs: 200 }).input).toBe('srt://10.0.0.2:9000?timeout=2000000&latency=200000');
+  });
+
+  test('RTSP goes over TCP with a timeout option; files read as fast as possible unless realtime', () => {
+    const rtsp = args('rtsp://cam.local/stream');
+    expect(rtsp.input).toBe('rtsp://cam.local/stream');
+    expect(rtsp.inputOptions.join(' ')).toContain('-rtsp_transport tcp -timeout 2000000');
+    expect(args('flight.mp4').inputOptions).toEqual([]);
+    expect(args('flight.mp4', { realtime: true }).inputOptions).toEqual(['-re']);
+    expect(args('-').input).toBe('pipe:0');
+  });
+
+  test('the filter drops the frame rate first, then fits the frame', () => {
+    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop' })).toBe('fps=5,scale=224:224:force_original_aspect_ratio=increase,crop=224:224,format=rgb24');
+    expect(videoFilter({ width: 64, height: 32, fps: undefined, fit: 'pad' })).toBe('scale=64:32:force_original_aspect_ratio=decrease,pad=64:32:(ow-iw)/2:(oh-ih)/2,format=rgb24');
+    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch' })).toBe('fps=2,scale=64:32,format=rgb24');
+  });
+
+  test('source kinds: files, stdin and the five URL schemes; others are refused with a code', () => {
+    expect(['a.mp4', 'file:///a.mp4', '-', 'rtsp://h/s', 'udp://h:1', 'tcp://h:1', 'srt://h:1'].map(sourceKind)).toEqual(['file', 'file', 'stdin', 'rtsp', 'udp', 'tcp', 'srt']);
+    expect(() => sourceKind('http://example.com/v.mp4')).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_SOURCE_UNSUPPORTED' }));
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The one module that talks to ffmpeg (through fluent-ffmpeg, which is archived upstream, so
+ * nothing else may depend on it). It turns a source into an ffmpeg command line that decodes,
+ * drops to the wanted frame rate and scales to the wanted size inside ffmpeg, and writes raw
+ * RGB24 frames to a Writable the caller owns.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import type { SourceKind } from './sourceKind';
+
+/** How a frame of another aspect ratio is brought to width × height. */
+export type FrameFit = 'crop' | 'pad' | 'stretch';
+
+export interface FfmpegDecodeOptions {
+  width: number;
+  height: number;
+  /** frames per second ffmpeg delivers (it drops or repeats frames); undefined keeps the source's rate */
+  fps?: number;
+  fit: FrameFit;
+  /** network sources: a stream silent for this long counts as lost (ffmpeg's socket timeout) */
+  readTimeoutMs: number;
+  /** UDP: receive FIFO size in 188-byte packets, so a busy reader does not lose datagrams */
+  udpFifoPackets: number;
+  rtspTransport: 'tcp' | 'udp';
+  /** SRT receiver latency */
+  srtLatencyMs: number;
+  /**
+   * network sources: how much of the stream ffmpeg studies before decoding. Its default (5 s)
+   * delays the first frame by as much; too little may miss the codec parameters of streams
+   * whose keyframes are rarer than this.
+   */
+  liveProbeMs: number;
+  /** files: read at the source's own speed (ffmpeg -re), as a live camera would deliver */
+  realtime: boolean;
+  /** the stream read for the source "-" */
+  stdin?: Readable;
+  /** after SIGTERM, how long ffmpeg gets to exit before SIGKILL */
+  killGraceMs: number;
+}
+
+export const DEFAULT_FFMPEG_OPTIONS = {
+  fit: 'crop',
+  readTimeoutMs: 5000,
+  udpFifoPackets: 50_000,
+  rtspTransport: 'tcp',
+  srtLatencyMs: 120,
+  liveProbeMs: 500,
+  realtime: false,
+  killGraceMs: 2000,
+} as const satisfies Partial<FfmpegDecodeOptions>;
+
+const MICROS_PER_MS = 1000;
+/** How many of ffmpeg's last stderr lines are kept to explain a failure. */
+const STDERR_TAIL_LINES = 20;
+
+/** Adds query parameters to a URL unless the user already set them there. */
+function withQuery(url: string, params: Record<string, string | number>): string {
+  const [base, query = ''] = url.split('?', 2) as [string, string?];
+  const existing = new URLSearchParams(query);
+  for (const [key, value] of Object.entries(params)) if (!existing.has(key)) existing.set(key, String(value));
+  return `${base}?${existing.toString()}`;
+}
+
+/** The input URL (or "pipe:0") and the options placed before it. */
+export function inputArguments(source: string, kind: SourceKind, options: FfmpegDecodeOptions): { input: string; inputOptions: string[] } {
+  const timeoutUs = options.readTimeoutMs * MICROS_PER_MS;
+  const lowDelay = ['-fflags', 'nobuffer', '-analyzeduration', String(options.liveProbeMs * MICROS_PER_MS)];
+  switch (kind) {
+    case 'file':
+      return { input: source, inputOptions: options.realtime ? ['-re'] : [] };
+    case 'stdin':
+      return { input: 'pipe:0', inputOptions: [] };
+    case 'udp':
+      return { input: withQuery(source, { timeout: timeoutUs, overrun_nonfatal: 1, fifo_size: options.udpFifoPackets }), inputOptions: lowDelay };
+    case 'tcp':
+      return { input: withQuery(source, { timeout: timeoutUs }), inputOptions: lowDelay };
+    case 'srt':
+      return { input: withQuery(source, { timeout: timeoutUs, latency: options.srtLatencyMs * MICROS_PER_MS }), inputOptions: lowDelay };
+    case 'rtsp':
+      return { input: source, inputOptions: [...lowDelay, '-rtsp_transport', options.rtspTransport, '-timeout', String(timeoutUs)] };
+  }
+}
+
+/** The filter chain: frame rate first, so only kept frames are scaled. */
+export function videoFilter(options: Pick<FfmpegDecodeOptions, 'width' | 'height' | 'fps' | 'fit'>): string {
+  const { width: w, height: h } = options;
+  const size = {
+    crop: [`scale=${w}:${h}:force_original_aspect_ratio=increase`, `crop=${w}:${h}`],
+    pad: [`scale=${w}:${h}:force_original_aspect_ratio=decrease`, `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`],
+    stretch: [`scale=${w}:${h}`],
+  }[options.fit];
+  return [...(options.fps !== undefined ? [`fps=${options.fps}`] : []), ...size, 'format=rgb24'].join(',');
+}
+
+export function outputArguments(options: FfmpegDecodeOptions): string[] {
+  return ['-an', '-sn', '-dn', '-vf', videoFilter(options), '-pix_fmt', 'rgb24', '-f', 'rawvideo'];
+}
+
+/** How a decoder process ended. */
+export interface DecoderExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** true when stop() ended it */
+  stopped: boolean;
+  /** ffmpeg could not be started at all */
+  spawnError?: Error;
+  /** ffmpeg's last stderr lines, to explain a failure */
+  stderrTail: string[];
+}
+
+export interface DecoderHooks {
+  onStart?(pid: number | undefined): void;
+  onStderrLine?(line: string): void;
+}
+
+export interface DecoderProcess {
+  /** settles once ffmpeg has exited and its pipes are closed (never rejects) */
+  readonly exited: Promise<DecoderExit>;
+  pid(): number | undefined;
+  /** SIGTERM, then SIGKILL after the grace period; resolves once the process is reaped. Safe to call twice. */
+  stop(): Promise<DecoderExit>;
+}
+
+/**
+ * Starts ffmpeg decoding `source` into `sink` (raw RGB24 frames back to back). The sink is
+ * piped with `end: false`: the caller ends it after `exited`, so a sink that holds writes back
+ * for backpressure still receives every byte ffmpeg wrote.
+ */
+export function spawnDecoder(
+  source: string,
+  kind: SourceKind,
+  options: FfmpegDecodeOptions,
+  sink: Writable,
+  hooks: DecoderHooks,
+): DecoderProcess {
+  const { input, inputOptions } = inputArguments(source, kind, options);
+  const stdin = kind === 'stdin' ? options.stdin ?? process.stdin : undefined;
+  const stderrTail: string[] = [];
+  let child: ChildProcess | undefined;
+  let stopRequested = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  let settle!: (exit: DecoderExit) => void;
+  const exited = new Promise<DecoderExit>((resolve) => (settle = resolve));
+
+  const command = ffmpeg({ stdoutLines: STDERR_TAIL_LINES })
+    .input(stdin ?? input)
+    .inputOptions(['-hide_banner', '-loglevel', 'error', ...(stdin ? [] : ['-nostdin']), ...inputOptions])
+    .outputOptions(outputArguments(options));
+
+  const terminate = (proc: ChildProcess) => {
+    proc.stdout?.unpipe(sink);
+    proc.stdout?.resume();
+    if (stdin && proc.stdin) stdin.unpipe(proc.stdin);
+    proc.kill('SIGTERM');
+    killTimer = setTimeout(() => proc.kill('SIGKILL'), options.killGraceMs);
+  };
+
+  command.on('start', () => {
+    // fluent-ffmpeg keeps the child on this field only; its exit is the truth about the process
+    child = (command as unknown as { ffmpegProc: ChildProcess }).ffmpegProc;
+    const proc = child;
+    proc.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(killTimer);
+      if (stdin && proc.stdin) stdin.unpipe(proc.stdin);
+      settle({ code, signal, stopped: stopRequested, stderrTail });
+    });
+    if (stopRequested) terminate(proc);
+    else hooks.onStart?.(proc.pid);
+  });
+  command.on('stderr', (line: string) => {
+    stderrTail.push(line);
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+    hooks.onStderrLine?.(line);
+  });
+  // Errors after start are reported by the child's exit above; before start, ffmpeg never ran.
+  command.on('error', (err: Error) => {
+    if (!child) settle({ code: null, signal: null, stopped: stopRequested, spawnError: err, stderrTail });
+  });
+  command.pipe(sink, { end: false });
+
+  return {
+    exited,
+    pid: () => child?.pid,
+    stop() {
+      if (!stopRequested) {
+        stopRequested = true;
+        if (child && child.exitCode === null && child.signalCode === null) terminate(child);
+      }
+      return exited;
+    },
+  };
+}

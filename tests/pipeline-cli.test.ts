@@ -1,0 +1,115 @@
+/**
+ * `geoloc run` and `geoloc replay` end to end, as a user runs them: the compiled CLI in its own
+ * process, real ffmpeg, the tiny model in ONNX Runtime workers, a real FAISS index, the tracker.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { readJsonl, expectFix, parseJsonl, runCli, startCli } from './support/cli';
+import { waitFor } from './support/processes';
+import { syntheticFlight, type SyntheticFlight } from './support/syntheticFlight';
+import { testArtifactsDir } from './support/testVideos';
+
+const FPS = 5;
+
+describe('geoloc run and replay on a synthetic flight', () => {
+  let flight: SyntheticFlight;
+  let out: string;
+
+  beforeAll(async () => {
+    flight = await syntheticFlight();
+    out = testArtifactsDir('pipeline-cli', String(process.pid));
+  });
+
+  const common = () => ['--index', flight.index, '--model', flight.model, '--fps', String(FPS), '--cpu'];
+
+  test('run writes one GeoJSON fix per localized frame to --out, frames in order', async () => {
+    const path = join(out, 'run.jsonl');
+    // providers cuda then cpu (no --cpu): without CUDA's files, one warning and the CPU takes over
+    const result = await runCli(['run', '--source', flight.video, '--out', path, '--flight', 'synthetic', '--batch', '4', '--index', flight.index, '--model', flight.model, '--fps', String(FPS)]);
+    expect(result.stderr.replace(/^.*GEOLOC_ERR_CUDA_UNAVAILABLE.*$/m, '')).not.toMatch(/Unhandled|GEOLOC_ERR/);
+    expect(result.stderr.split('GEOLOC_ERR_CUDA_UNAVAILABLE').length - 1).toBeLessThanOrEqual(1);
+    expect(result.code).toBe(0);
+    const fixes = readJsonl(path);
+    expect(fixes).toHaveLength(flight.seconds * FPS);
+    fixes.forEach(expectFix);
+    expect(fixes.map((f) => f.properties.frame)).toEqual([...fixes.keys()]);
+    expect(fixes[3]!.properties).toMatchObject({ flight: 'synthetic', t: 3 / FPS, lost: expect.any(Boolean), relocalizing: expect.any(Boolean), latencyMs: expect.any(Number) });
+  });
+
+  test('run reads "-" (MPEG-TS) from stdin and writes JSONL to stdout without --out', async () => {
+    const ts = join(out, 'flight.ts');
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', flight.video, '-c', 'copy', '-f', 'mpegts', ts]);
+    const result = await runCli(['run', '--source', '-', ...common()], { stdin: readFileSync(ts) });
+    expect(result.code).toBe(0);
+    const fixes = parseJsonl(result.stdout);
+    expect(fixes).toHaveLength(flight.seconds * FPS);
+    fixes.forEach(expectFix);
+  });
+
+  test('replay writes the report: counts, smoothed and raw error percentiles, coverage, latency, identities', async () => {
+    const report = join(out, 'report.json');
+    const fixes = join(out, 'replay.jsonl');
+    const result = await runCli(['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--out', fixes, ...common()]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('smoothed p50');
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    expect(r).toMatchObject({
+      framesIn: flight.seconds * FPS,
+      fixesOut: flight.seconds * FPS,
+      fps: expect.any(Number),
+      errorMeters: { p50: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) },
+      rawTop1ErrorMeters: { p50: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) },
+      coverage95: expect.any(Number),
+      fixesWithTruth: flight.seconds * FPS,
+      fixesWithoutTruth: 0,
+      droppedFrames: 0,
+      latencyMs: { p50: expect.any(Number), p95: expect.any(Number) },
+      model: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), dim: 64, provider: 'cpu' },
+      index: { dir: flight.index, tiles: expect.any(Number) },
+    });
+    expect(r.errorMeters.p50).toBeGreaterThanOrEqual(0);
+    expect(r.coverage95).toBeGreaterThanOrEqual(0);
+    expect(r.coverage95).toBeLessThanOrEqual(1);
+    // the report's numbers are the fixes' numbers
+    expect(readJsonl(fixes)).toHaveLength(r.fixesOut);
+  });
+
+  test('telemetry that ends before the video: a logged GEOLOC_ERR_TELEMETRY_ENDED, and the report is still written', async () => {
+    const cues = readFileSync(flight.telemetry, 'utf8').split('\n\n');
+    const short = join(out, 'short.srt');
+    writeFileSync(short, cues.slice(0, Math.floor(cues.length / 2)).join('\n\n') + '\n');
+    const report = join(out, 'short-report.json');
+    const result = await runCli(['replay', flight.video, '--telemetry', short, '--report', report, ...common()]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('GEOLOC_ERR_TELEMETRY_ENDED');
+    expect(result.stderr).not.toMatch(/Unhandled/);
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    expect(r.fixesOut).toBe(flight.seconds * FPS);
+    expect(r.fixesWithoutTruth).toBeGreaterThan(0);
+    expect(r.fixesWithTruth + r.fixesWithoutTruth).toBe(r.fixesOut);
+    expect(r.warnings.join('\n')).toContain('GEOLOC_ERR_TELEMETRY_ENDED');
+  });
+
+  test('run --serve publishes the fixes on a real WebSocket gateway, which keeps serving until SIGINT', async () => {
+    const cli = startCli(['run', '--source', flight.video, '--flight', 'served', '--out', join(out, 'served.jsonl'), '--serve', '0', ...common()]);
+    await waitFor(() => /still serving http:\/\/127\.0\.0\.1:\d+/.test(cli.stderr()), 30_000, 'the run to finish and keep serving');
+    const port = Number(/map at http:\/\/127\.0\.0\.1:(\d+)\//.exec(cli.stderr())![1]);
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const snapshot = await new Promise<{ features: Array<Record<string, any>> }>((resolve, reject) => {
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', flight: 'served' })));
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        if (message.type === 'snapshot') resolve(message);
+      });
+      socket.on('error', reject);
+    });
+    socket.close();
+    expect(snapshot.features).toHaveLength(flight.seconds * FPS);
+    snapshot.features.forEach(expectFix);
+    cli.child.kill('SIGINT');
+    const result = await cli.done;
+    expect(result.code).toBe(0);
+  });
+});

@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveConfig } from '../pipeline/config';
+import { toFixFeature } from '../pipeline/fixFeature';
+import { destination, haversineMeters } from '../pipeline/geo/wgs84';
+import { JsonlWriter } from '../pipeline/jsonlWriter';
+import { RecordingLogger } from '../pipeline/log';
+import { ReplayScorer } from '../pipeline/replayReport';
+import { percentile, summarize } from '../pipeline/stats';
+import type { TelemetryRecord } from '../pipeline/telemetry';
+import type { TrackEstimate } from '../pipeline/tracking/types';
+import { testArtifactsDir } from './support/testVideos';
+
+const START = { lat: 46.5, lon: 7.5 };
+const SPEED_MPS = 10;
+
+/** A track flying east at 10 m/s, one record a second for `seconds`. */
+function eastbound(seconds: number): TelemetryRecord[] {
+  return Array.from({ length: seconds + 1 }, (_, t) => ({ index: t + 1, line: 1, t, ...destination(START, 90, SPEED_MPS * t), alt: 100 }));
+}
+
+function estimateAt(t: number, offsetM: number, radiusM: number, top1OffsetM: number): TrackEstimate {
+  const truth = destination(START, 90, SPEED_MPS * t);
+  const p = destination(truth, 0, offsetM);
+  const top1 = destination(truth, 180, top1OffsetM);
+  return { frame: t * 5, t, ...p, radiusM, confidence: 0.5, lost: false, relocalizing: false, candidates: [], top1: { tileId: 1, score: 0.9, footprintM: 100, ...top1 } };
+}
+
+describe('replay scoring', () => {
+  test('errors, raw top-1 errors and 95% coverage are measured against the interpolated telemetry', () => {
+    const scorer = new ReplayScorer(eastbound(10), 'track.srt');
+    // offsets 0..9 m north with radius 5.5 m: 6 of 10 inside; top-1 always 30 m south
+    for (let i = 0; i < 10; i++) scorer.add(estimateAt(i + 0.5, i, 5.5, 30), 40 + i);
+    const s = scorer.scores();
+    expect(s.fixesWithTruth).toBe(10);
+    expect(s.fixesWithoutTruth).toBe(0);
+    expect(s.errorMeters.p50).toBeCloseTo(4.5, 1);
+    expect(s.errorMeters.max).toBeCloseTo(9, 1);
+    expect(s.rawTop1ErrorMeters.p50).toBeCloseTo(30, 1);
+    expect(s.coverage95).toBeCloseTo(0.6, 9);
+    expect(s.latencyMs).toMatchObject({ n: 10, max: 49 });
+  });
+
+  test('fixes after the telemetry ends have no truth, and the end is logged once as GEOLOC_ERR_TELEMETRY_ENDED', () => {
+    const logger = new RecordingLogger();
+    const scorer = new ReplayScorer(eastbound(3), 'short.srt', logger);
+    for (let t = 0; t <= 8; t++) scorer.add(estimateAt(t, 1, 5, 10), 1);
+    const s = scorer.scores();
+    expect(s.fixesWithTruth).toBe(4);
+    expect(s.fixesWithoutTruth).toBe(5);
+    expect(logger.withCode('GEOLOC_ERR_TELEMETRY_ENDED')).toHaveLength(1);
+    expect(logger.records[0]!.message).toContain('short.srt');
+  });
+
+  test('percentiles interpolate between ranks; empty input gives NaN', () => {
+    expect(percentile([1, 2, 3, 4, 5], 50)).toBe(3);
+    expect(percentile([0, 10], 95)).toBeCloseTo(9.5, 9);
+    expect(summarize([]).p50).toBeNaN();
+    expect(haversineMeters(START, destination(START, 45, 100))).toBeCloseTo(100, 3);
+  });
+});
+
+describe('fixes and their file', () => {
+  test('a fix is a GeoJSON Feature with [lon, lat] and the contract properties', () => {
+    const feature = toFixFeature({ ...estimateAt(2, 0, 12.34567, 5), searchRegion: undefined }, 'f1', 87.6543);
+    expect(feature.geometry.coordinates[0]).toBeCloseTo(destination(START, 90, 20).lon, 7);
+    expect(feature.geometry.coordinates[1]).toBeCloseTo(START.lat, 6);
+    expect(feature.properties).toMatchObject({ flight: 'f1', frame: 10, t: 2, radiusM: 12.346, confidence: 0.5, lost: false, relocalizing: false, latencyMs: 87.654 });
+    expect(feature.properties.top1).toMatchObject({ tileId: 1, score: 0.9 });
+  });
+
+  test('the JSONL writer writes whole lines and refuses a folder it cannot write to', () => {
+    const path = join(mkdtempSync(join(testArtifactsDir('jsonl'), 'w-')), 'fixes.jsonl');
+    const writer = JsonlWriter.open(path);
+    writer.write({ a: 1 });
+    writer.write({ b: 'two\nlines' });
+    writer.close();
+    writer.close();
+    expect(readFileSync(path, 'utf8')).toBe('{"a":1}\n{"b":"two\\nlines"}\n');
+    expect(() => JsonlWriter.open(join(path, 'inside-a-file.jsonl'))).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_OUTPUT_WRITE' }));
+  });
+});
+
+describe('pipeline settings', () => {
+  test('defaults are valid and overrides are merged', () => {
+    const config = resolveConfig({ fps: 2, reconnect: { maxAttempts: 3 } as never });
+    expect(config).toMatchObject({ fps: 2, k: 10, reconnect: { maxAttempts: 3, initialDelayMs: 500 } });
+  });
+
+  test.each([
+    [{ fps: 0 }, 'fps'],
+    [{ maxBatch: 2.5 }, 'maxBatch'],
+    [{ k: -1 }, 'k'],
+    [{ fit: 'zoom' as never }, 'fit'],
+    [{ providers: ['tpu' as never] }, 'providers'],
+    [{ framesInFlight: 2, maxBatch: 8 }, 'framesInFlight'],
+    [{ colour: 'red' } as never, 'colour'],
+  ])('%j is refused with GEOLOC_ERR_PIPELINE_CONFIG naming %s', (overrides, field) => {
+    expect(() => resolveConfig(overrides)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_PIPELINE_CONFIG', message: expect.stringContaining(field) }));
+  });
+});

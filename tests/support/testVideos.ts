@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../pipeline/paths';
+
+export interface TestVideoOptions {
+  seconds: number;
+  width?: number;
+  height?: number;
+  rate?: number;
+  /** container by file extension: mp4 (H.264) or ts (MPEG-TS, H.264) */
+  extension?: 'mp4' | 'ts';
+}
+
+/** Where tests write what they make; git-ignored. */
+export function testArtifactsDir(...parts: string[]): string {
+  const dir = join(repoRoot(), 'test-artifacts', ...parts);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** A real H.264 video of ffmpeg's moving test pattern, made once per size and kept in test-artifacts/videos. */
+export function makeTestVideo(options: TestVideoOptions): string {
+  const { seconds, width = 320, height = 240, rate = 30, extension = 'mp4' } = options;
+  const path = join(testArtifactsDir('videos'), `testsrc2-${width}x${height}-${rate}fps-${seconds}s.${extension}`);
+  if (!existsSync(path)) {
+    const tmp = `${path}.partial.${process.pid}.${extension}`;
+    execFileSync('ffmpeg', [
+      '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${rate}`, '-t', String(seconds),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(rate), '-pix_fmt', 'yuv420p', tmp,
+    ]);
+    execFileSync('mv', [tmp, path]);
+  }
+  return path;
+}
+
+/** Decodes `video` independently of geoloc: raw RGB24 frames at `fps`, cropped like the pipeline does. */
+export function referenceFrames(video: string, width: number, height: number, fps: number): Buffer {
+  return execFileSync(
+    'ffmpeg',
+    ['-loglevel', 'error', '-i', video, '-vf', `fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
+    { maxBuffer: 1 << 30 },
+  );
+}
