@@ -5,8 +5,7 @@
  * tile's resolution; pixels outside every image are transparent.
  */
 import sharp from 'sharp';
-import type { GeoBounds } from '../pipeline/geo/geoImage';
-import type { Georef } from '../pipeline/geo/georef';
+import type { GeoBounds, GeoImage } from '../pipeline/geo/geoImage';
 import { MERCATOR_HALF_EXTENT_M, mercatorToLonLat, mercatorScaleFactor, tileBounds } from '../pipeline/geo/webMercator';
 import { LruCache } from './lru';
 
@@ -26,15 +25,7 @@ export interface TileAddress {
 }
 
 /** One georeferenced source image with its pixels. */
-export interface RasterPixels {
-  width: number;
-  height: number;
-  /** packed RGB, 3 bytes a pixel */
-  rgb: Buffer;
-  georef: Georef;
-  bounds: GeoBounds;
-  metersPerPixel: number;
-}
+export type RasterPixels = Pick<GeoImage, 'width' | 'height' | 'rgb' | 'georef' | 'bounds' | 'metersPerPixel'>;
 
 /** What the map page needs to know about the imagery. */
 export interface ImageryInfo {
