@@ -20,8 +20,8 @@ export interface SearchIndexOptions<F extends Frame> {
   /** altitude and heading from telemetry for a frame, when there is any */
   priors?: (frame: F) => FramePriors | undefined;
   /**
-   * also find each frame's global top-1 when its search was restricted (one extra k=1 search),
-   * the tracker-free baseline a replay report compares against
+   * also find each frame's global top-1 (searching each batch globally once), the tracker-free
+   * baseline a replay report compares against
    */
   globalTop1?: boolean;
 }
@@ -38,23 +38,25 @@ export type FrameMeasurement<F extends Frame> = Measurement & { source: F; globa
  * batch size.
  */
 export function searchIndex<F extends Frame>(index: Searcher, options: SearchIndexOptions<F>): OperatorFunction<{ frames: F[] } & EmbeddedBatch, FrameMeasurement<F>> {
-  return concatMap(({ frames, embedding }) =>
-    from(frames.map((frame, i) => ({ frame, descriptor: embedding.descriptors.subarray(i * embedding.dim, (i + 1) * embedding.dim) }))).pipe(
-      concatMap(({ frame, descriptor }) => {
+  return concatMap(({ frames, embedding }) => {
+    // with globalTop1 the whole batch is searched globally at once; a frame that needs a global
+    // search then takes its row instead of a search of its own
+    const global = options.globalTop1 ? index.search(embedding.descriptors, embedding.n, options.k) : undefined;
+    return from(frames.map((frame, i) => ({ frame, i }))).pipe(
+      concatMap(({ frame, i }) => {
         const region = options.region();
-        const searches = Promise.all([
-          index.search(descriptor, 1, options.k, region),
-          options.globalTop1 && region ? index.search(descriptor, 1, 1) : undefined,
-        ]);
-        return from(searches).pipe(
-          map(([[candidates], global]): FrameMeasurement<F> => {
+        const descriptor = embedding.descriptors.subarray(i * embedding.dim, (i + 1) * embedding.dim);
+        const own = region || !global ? index.search(descriptor, 1, options.k, region).then(([candidates]) => candidates!) : undefined;
+        return from(Promise.all([own, global])).pipe(
+          map(([restricted, globalRows]): FrameMeasurement<F> => {
+            const candidates = restricted ?? globalRows![i]!;
+            const globalTop1 = globalRows?.[i]?.[0];
             const priors = options.priors?.(frame);
-            const globalTop1 = options.globalTop1 ? (region ? global?.[0]?.[0] : candidates![0]) : undefined;
             // the tracker is told which searches were restricted: only global ones can show it is lost
-            return { frame: frame.index, t: frame.t, candidates: candidates!, source: frame, ...priors, ...(region && { searchRegion: region }), ...(globalTop1 && { globalTop1 }) };
+            return { frame: frame.index, t: frame.t, candidates, source: frame, ...priors, ...(region && { searchRegion: region }), ...(globalTop1 && { globalTop1 }) };
           }),
         );
       }),
-    ),
-  );
+    );
+  });
 }
