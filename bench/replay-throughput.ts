@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { embedderSessionOptions } from '../models/sessionOptions';
 import { imageTensorLength } from '../models/tensor';
 import { demoPaths } from '../pipeline/commands/demo';
 import { configFromArgs, openLocalizer } from '../pipeline/commands/pipelineSession';
@@ -28,7 +29,7 @@ const TARGET_RATIO = 0.9;
 const WARMUP_BATCHES = 3;
 
 async function rawImagesPerSecond(modelPath: string, batch: number, inputSize: [number, number], images: number, threads: number | undefined): Promise<number> {
-  const session = await ort.InferenceSession.create(modelPath, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) });
+  const session = await ort.InferenceSession.create(modelPath, embedderSessionOptions('cpu', threads));
   const [h, w] = inputSize;
   const input = new Float32Array(batch * imageTensorLength({ inputSize }));
   for (let i = 0; i < input.length; i++) input[i] = Math.sin(i);

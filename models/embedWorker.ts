@@ -5,6 +5,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { embedderSessionOptions } from './sessionOptions';
 import { GeolocError } from '../pipeline/errors';
 import { ownBuffer, serveRequests } from './workerHost';
 
@@ -51,11 +52,7 @@ async function createSession(): Promise<EmbedWorkerReady> {
   const fallbacks: EmbedWorkerReady['fallbacks'] = [];
   for (const provider of data.providers) {
     try {
-      session = await ort.InferenceSession.create(data.modelPath, {
-        executionProviders: [provider],
-        graphOptimizationLevel: 'all',
-        ...(data.intraOpThreads ? { intraOpNumThreads: data.intraOpThreads } : {}),
-      });
+      session = await ort.InferenceSession.create(data.modelPath, embedderSessionOptions(provider, data.intraOpThreads));
       await checkContract();
       return { provider, fallbacks };
     } catch (err) {
