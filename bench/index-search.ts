@@ -20,14 +20,13 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../fixtures/random';
-import { EARTH_MEAN_RADIUS_M } from '../pipeline/geo/wgs84';
+import { METERS_PER_DEGREE } from '../pipeline/geo/wgs84';
 import { repoRoot } from '../pipeline/paths';
 import { percentile } from '../pipeline/stats';
 import { writeIndex, type TileGeometry } from '../models/indexWriter';
 import { cellsTouching, type SearchRegion } from '../models/partition';
 import { SatelliteIndex } from '../models/satelliteIndex';
 
-const METERS_PER_DEGREE = (EARTH_MEAN_RADIUS_M * Math.PI) / 180;
 const ORIGIN = { lat: 47, lon: 8 };
 const FALLBACK_DIM = 256;
 /** A cell size no grid here reaches: the whole index is one cell, i.e. flat. */

@@ -4,7 +4,7 @@
  * its circle touches.
  */
 import type { GeoBounds } from '../pipeline/geo/geoImage';
-import { EARTH_MEAN_RADIUS_M, haversineMeters, type LatLon } from '../pipeline/geo/wgs84';
+import { METERS_PER_DEGREE, haversineMeters, type LatLon } from '../pipeline/geo/wgs84';
 
 export interface SearchRegion {
   lat: number;
@@ -22,7 +22,6 @@ export interface PartitionGrid {
   rows: number;
 }
 
-const METERS_PER_DEGREE = (EARTH_MEAN_RADIUS_M * Math.PI) / 180;
 /** Keeps longitude spans finite near the poles. */
 const MAX_ABS_LATITUDE = 89.9;
 /**

@@ -23,6 +23,8 @@ const E2 = F * (2 - F); // first eccentricity squared
 const EP2 = (A * A - B * B) / (B * B); // second eccentricity squared
 /** Mean Earth radius (IUGG), m: what haversine distances use. */
 export const EARTH_MEAN_RADIUS_M = 6371008.8;
+/** Metres of great circle per degree on the mean sphere (one degree of latitude). */
+export const METERS_PER_DEGREE = (EARTH_MEAN_RADIUS_M * Math.PI) / 180;
 
 const rad = (deg: number) => (deg * Math.PI) / 180;
 const deg = (r: number) => (r * 180) / Math.PI;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { mulberry32 } from '../../fixtures/random';
 import { writeWorldFile } from '../../pipeline/geo/georef';
-import { EARTH_MEAN_RADIUS_M } from '../../pipeline/geo/wgs84';
+import { METERS_PER_DEGREE } from '../../pipeline/geo/wgs84';
 
 export interface SyntheticImageOptions {
   width: number;
@@ -14,7 +14,6 @@ export interface SyntheticImageOptions {
   seed: number;
 }
 
-const METERS_PER_DEGREE = (EARTH_MEAN_RADIUS_M * Math.PI) / 180;
 const BLOBS_PER_10K_PIXELS = 4;
 const MAX_BLOB_RADIUS_PX = 24;
 
