@@ -1,7 +1,6 @@
 /** `geoloc index build` and `geoloc index info`: make and inspect satellite indexes. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Command } from '../../pipeline/commands/command';
-import { GeolocError } from '../../pipeline/errors';
+import { integerOption, numberOption, parseOptions, usageError } from '../../pipeline/commands/options';
 import { DEFAULT_ALTITUDES_M, DEFAULT_BATCH_SIZE, DEFAULT_CELL_SIZE_M, DEFAULT_HFOV_DEG, DEFAULT_OVERLAP, buildIndex } from '../buildIndex';
 import { readCatalog, readManifest, type IndexManifest, type TileRecord } from '../indexFiles';
 import { defaultModelPath } from '../modelInfo';
@@ -36,31 +35,6 @@ const INFO_USAGE = `usage: geoloc index info <dir>
 Prints what an index folder holds: model, dimension, tiles per scale, partition, bounds.
 `;
 
-function usageError(message: string): GeolocError {
-  return new GeolocError('GEOLOC_ERR_USAGE', `${message}\n\n${BUILD_USAGE}`);
-}
-
-function positiveNumber(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw usageError(`--${name} must be a number, got ${JSON.stringify(text)}`);
-  return value;
-}
-
-function integer(name: string, text: string | undefined): number | undefined {
-  const value = positiveNumber(name, text);
-  if (value !== undefined && !Number.isInteger(value)) throw usageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`);
-  return value;
-}
-
-function parse<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs<T>(config);
-  } catch (err) {
-    throw new GeolocError('GEOLOC_ERR_USAGE', `${(err as Error).message}\n\n${usage}`);
-  }
-}
-
 /** Lines describing an index, for both the build summary and `index info`. */
 export function describeIndex(dir: string, manifest: IndexManifest, tiles: TileRecord[]): string[] {
   const perScale = manifest.scales.map((s, i) => `${s.altitudeM} m: ${tiles.filter((t) => t.scale === i).length} × ${s.footprintM.toFixed(0)} m`);
@@ -82,7 +56,7 @@ export const indexBuildCommand: Command = {
   summary: 'tile georeferenced imagery, embed it and write a partitioned FAISS index',
   usage: BUILD_USAGE,
   async run(argv) {
-    const { values } = parse(
+    const { values } = parseOptions(
       {
         args: argv,
         options: {
@@ -101,9 +75,9 @@ export const indexBuildCommand: Command = {
       },
       BUILD_USAGE,
     );
-    if (!values.imagery) throw usageError('--imagery is required');
-    if (!values.out) throw usageError('--out is required');
-    const altitudesM = values.altitudes?.split(',').map((a) => positiveNumber('altitudes', a)!);
+    if (!values.imagery) throw usageError('--imagery is required', BUILD_USAGE);
+    if (!values.out) throw usageError('--out is required', BUILD_USAGE);
+    const altitudesM = values.altitudes?.split(',').map((a) => numberOption('altitudes', a, undefined, BUILD_USAGE)!);
     const progress = progressReporter({ label: 'embedding tiles', ...(values.progress ? { bar: true } : {}) });
     const started = Date.now();
     const manifest = await buildIndex({
@@ -111,11 +85,11 @@ export const indexBuildCommand: Command = {
       out: values.out,
       modelPath: values.model ?? defaultModelPath(),
       altitudesM,
-      hfovDeg: positiveNumber('hfov', values.hfov),
-      overlap: positiveNumber('overlap', values.overlap),
-      cellSizeM: positiveNumber('cell-size', values['cell-size']),
-      batchSize: integer('batch', values.batch),
-      workers: integer('workers', values.workers),
+      hfovDeg: numberOption('hfov', values.hfov, undefined, BUILD_USAGE),
+      overlap: numberOption('overlap', values.overlap, undefined, BUILD_USAGE),
+      cellSizeM: numberOption('cell-size', values['cell-size'], undefined, BUILD_USAGE),
+      batchSize: integerOption('batch', values.batch, undefined, BUILD_USAGE),
+      workers: integerOption('workers', values.workers, undefined, BUILD_USAGE),
       force: values.force ?? false,
       onProgress: (done, total) => (done === total ? (progress.update(done, total), progress.finish()) : progress.update(done, total)),
     });
@@ -131,8 +105,8 @@ export const indexInfoCommand: Command = {
   summary: 'show what a satellite index folder holds',
   usage: INFO_USAGE,
   async run(argv) {
-    const { positionals } = parse({ args: argv, options: {}, allowPositionals: true }, INFO_USAGE);
-    if (positionals.length !== 1) throw new GeolocError('GEOLOC_ERR_USAGE', `index info takes one index folder\n\n${INFO_USAGE}`);
+    const { positionals } = parseOptions({ args: argv, options: {}, allowPositionals: true }, INFO_USAGE);
+    if (positionals.length !== 1) throw usageError('index info takes one index folder', INFO_USAGE);
     const dir = positionals[0]!;
     const manifest = await readManifest(dir);
     process.stdout.write(describeIndex(dir, manifest, await readCatalog(dir, manifest)).join('\n') + '\n');

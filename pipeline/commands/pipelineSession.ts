@@ -14,6 +14,7 @@ import { defaultModelPath } from '../../models/modelInfo';
 import { SatelliteIndex } from '../../models/satelliteIndex';
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig, readConfigFile, resolveConfig } from '../config';
 import { describeError, GeolocError, isGeolocError } from '../errors';
+import { numberOption } from './options';
 import type { JsonlWriter } from '../jsonlWriter';
 import { type LocalizedFix, type LocalizeOptions, localize, newPipelineStats, type PipelineStats } from '../localize';
 import type { Logger } from '../log';
@@ -53,12 +54,6 @@ export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG
 
 const FRAMES_IN_FLIGHT_PER_BATCH = DEFAULT_PIPELINE_CONFIG.framesInFlight / DEFAULT_PIPELINE_CONFIG.maxBatch;
 
-function numberArg(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new GeolocError('GEOLOC_ERR_USAGE', `--${name} must be a number, got ${JSON.stringify(text)}`);
-  return value;
-}
 
 /** Defaults, then the --config file, then flags. */
 export function configFromArgs(values: PipelineArgValues, base: Partial<PipelineConfig> = {}): PipelineConfig {
@@ -68,11 +63,11 @@ export function configFromArgs(values: PipelineArgValues, base: Partial<Pipeline
     if (value !== undefined) flags[key] = value;
   };
   set('flight', values.flight);
-  set('fps', numberArg('fps', values.fps));
-  set('maxBatch', numberArg('batch', values.batch));
-  set('k', numberArg('k', values.k));
-  set('workers', numberArg('workers', values.workers));
-  set('intraOpThreads', numberArg('threads', values.threads));
+  set('fps', numberOption('fps', values.fps, undefined));
+  set('maxBatch', numberOption('batch', values.batch, undefined));
+  set('k', numberOption('k', values.k, undefined));
+  set('workers', numberOption('workers', values.workers, undefined));
+  set('intraOpThreads', numberOption('threads', values.threads, undefined));
   set('fit', values.fit as PipelineConfig['fit'] | undefined);
   if (values.cpu) flags.providers = ['cpu'];
   if (values.derotate !== undefined) flags.derotate = values.derotate;
