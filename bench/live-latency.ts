@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   });
   const durationMs = Number(values.minutes) * MS_PER_MINUTE;
   const config = configFromArgs({ fps: values.fps, threads: values.threads, cpu: true, flight: 'bench-live' });
-  const localizer = await openLocalizer(values.model, values.index, config);
+  const localizer = await openLocalizer(values.model, values.index, config, false);
 
   // the model's own time for one frame, the floor under any latency
   const single = new Float32Array(imageTensorLength(localizer.embedder.info));

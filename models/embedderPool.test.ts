@@ -1,5 +1,5 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coded } from '../tests/support/coded';
 import { tinyModelPath, withoutOnnxMetadata } from '../tests/support/tinyModel';
@@ -53,6 +53,20 @@ describe('EmbedderPool', () => {
     const cudaWarnings = warnings.mock.calls.filter(([, options]) => (options as { code?: string } | undefined)?.code === 'GEOLOC_ERR_CUDA_UNAVAILABLE');
     expect(cudaWarnings).toHaveLength(1);
     expect(String(cudaWarnings[0]![0])).toContain('cpu');
+  });
+
+  test("'per-core' on the CPU starts one worker per core, and they give the same embeddings as one worker", async () => {
+    const perCore = await EmbedderPool.create({ modelPath, workers: 'per-core', providers: ['cpu'] });
+    try {
+      expect(perCore.size).toBe(availableParallelism());
+      const batch = randomBatch(info, 2, 5);
+      const [a, b] = await Promise.all([perCore.embed(batch, 2), perCore.embed(batch, 2)]);
+      const single = await pool.embed(batch, 2);
+      for (const out of [a, b]) for (let i = 0; i < single.descriptors.length; i++) expect(out.descriptors[i]).toBeCloseTo(single.descriptors[i]!, 5);
+    } finally {
+      await perCore.close();
+    }
+    await expect(EmbedderPool.create({ modelPath, workers: 0 })).rejects.toMatchObject(coded('GEOLOC_ERR_USAGE'));
   });
 
   test('only cuda allowed, and it is unavailable: GEOLOC_ERR_CUDA_UNAVAILABLE', async () => {

@@ -3,6 +3,7 @@
  * order (default cuda, then cpu); a CUDA provider that cannot load is reported once per
  * process as a GEOLOC_ERR_CUDA_UNAVAILABLE warning and not tried again.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { GeolocError } from '../pipeline/errors';
 import type { EmbedRequest, EmbedResult, EmbedWorkerData, EmbedWorkerReady, ProviderName } from './embedWorker';
@@ -13,8 +14,12 @@ import { WorkerClient } from './workerClient';
 
 export interface EmbedderPoolOptions {
   modelPath: string;
-  /** worker threads, each with its own session; default 1 */
-  workers?: number;
+  /**
+   * worker threads, each with its own session; default 1. 'per-core' is the throughput layout
+   * for lossless work on the CPU: one single-threaded session per core, so that batches run side
+   * by side and no core waits at another's synchronisation point (on CUDA it is one worker).
+   */
+  workers?: number | 'per-core';
   /** tried in order; default ['cuda', 'cpu'] */
   providers?: ProviderName[];
   /** ONNX Runtime intra-op threads per session; default: ONNX Runtime's (all cores) */
@@ -45,10 +50,12 @@ export class EmbedderPool {
   ) {}
 
   static async create(opts: EmbedderPoolOptions): Promise<EmbedderPool> {
-    const workerCount = opts.workers ?? DEFAULT_WORKERS;
-    if (!Number.isInteger(workerCount) || workerCount < 1) {
-      throw new GeolocError('GEOLOC_ERR_USAGE', `workers must be a positive integer, got ${workerCount}`);
+    const perCore = opts.workers === 'per-core';
+    const asked = opts.workers === 'per-core' ? availableParallelism() : opts.workers ?? DEFAULT_WORKERS;
+    if (!Number.isInteger(asked) || asked < 1) {
+      throw new GeolocError('GEOLOC_ERR_USAGE', `workers must be a positive integer or 'per-core', got ${String(opts.workers)}`);
     }
+    const intraOpThreads = perCore ? opts.intraOpThreads ?? 1 : opts.intraOpThreads;
     const info = await loadModelInfo(opts.modelPath);
     // Once CUDA has failed in this process, asking again would only fail again.
     const providers = (opts.providers ?? DEFAULT_PROVIDERS).filter((p) => p !== 'cuda' || !hasWarned('GEOLOC_ERR_CUDA_UNAVAILABLE'));
@@ -58,7 +65,7 @@ export class EmbedderPool {
     const start = (tryProviders: ProviderName[]) =>
       WorkerClient.start<EmbedWorkerReady>(
         join(__dirname, 'embedWorker.js'),
-        { modelPath: info.path, providers: tryProviders, intraOpThreads: opts.intraOpThreads, inputSize: info.inputSize, dim: info.dim } satisfies EmbedWorkerData,
+        { modelPath: info.path, providers: tryProviders, intraOpThreads, inputSize: info.inputSize, dim: info.dim } satisfies EmbedWorkerData,
         `embedder for ${info.path}`,
       );
     // The first worker finds the provider that works; the others go straight to it.
@@ -68,6 +75,7 @@ export class EmbedderPool {
         warnOnce('GEOLOC_ERR_CUDA_UNAVAILABLE', `the CUDA execution provider could not be loaded (${failed.message}); running the model on ${first.ready.provider}`);
       }
     }
+    const workerCount = perCore && first.ready.provider !== 'cpu' ? 1 : asked;
     const rest = await Promise.allSettled(Array.from({ length: workerCount - 1 }, () => start([first.ready.provider])));
     const started = [first, ...rest.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
     const failure = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -76,6 +84,11 @@ export class EmbedderPool {
       throw failure.reason;
     }
     return new EmbedderPool(info, first.ready.provider, started);
+  }
+
+  /** Worker threads (sessions) in the pool. */
+  get size(): number {
+    return this.workers.length;
   }
 
   /** Embeds n images laid out back to back as [n, 3, H, W] (see rgbToTensor). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mulberry32 } from '../fixtures/random';
 import { FaissFormatError, parseFlatIndex } from './faissFlatFile';
 import type { IndexRequest } from './indexWorker';
-import { WorkerClient } from './workerClient';
+import { startIndexWorker } from './startIndexWorker';
 
 const DIM = 12;
 const COUNT = 37;
@@ -20,7 +20,7 @@ describe('parseFlatIndex', () => {
     const random = mulberry32(9);
     vectors = Float32Array.from({ length: COUNT * DIM }, () => random() * 2 - 1);
     // faiss-node itself writes the file (IndexFlatIP.write), in the index worker.
-    const worker = await WorkerClient.start<object>(join(__dirname, 'indexWorker.js'), undefined, 'test index writer');
+    const worker = await startIndexWorker('test index writer');
     try {
       await worker.request({ type: 'write', file, dim: DIM, vectors: vectors.slice() } satisfies IndexRequest);
     } finally {

@@ -11,7 +11,7 @@ import { CATALOG_FILE, CELL_DIR, CELLS_FILE, INDEX_FORMAT_VERSION, MANIFEST_FILE
 import type { IndexRequest } from './indexWorker';
 import type { ModelInfo } from './modelInfo';
 import { cellOf, makeGrid, unionBounds } from './partition';
-import { WorkerClient } from './workerClient';
+import { startIndexWorker } from './startIndexWorker';
 
 export type TileGeometry = Omit<TileRecord, 'id' | 'cell'>;
 
@@ -56,7 +56,7 @@ export async function writeIndex(out: string, content: IndexContent): Promise<In
 
   const staging = join(dirname(resolve(out)), `.${basename(out)}.building-${process.pid}-${Date.now()}`);
   await mkdir(join(staging, CELL_DIR), { recursive: true });
-  const worker = await WorkerClient.start<object>(join(__dirname, 'indexWorker.js'), undefined, `index writer for ${out}`);
+  const worker = await startIndexWorker(`index writer for ${out}`);
   try {
     for (const c of cells) {
       const vectors = new Float32Array(c.count * dim);

@@ -10,7 +10,8 @@ import { readCatalog, readCells, readManifest, requireFile, type IndexManifest, 
 import type { IndexRequest, SearchResult } from './indexWorker';
 import type { ModelInfo } from './modelInfo';
 import type { SearchRegion } from './partition';
-import { WorkerClient } from './workerClient';
+import { startIndexWorker } from './startIndexWorker';
+import type { WorkerClient } from './workerClient';
 
 export type { IndexManifest, TileRecord } from './indexFiles';
 export type { SearchRegion } from './partition';
@@ -64,7 +65,7 @@ export class SatelliteIndex {
     const tiles = await readCatalog(dir, manifest);
     const centres = new Float64Array(tiles.length * 2);
     tiles.forEach((t, i) => centres.set([t.lat, t.lon], 2 * i));
-    const worker = await WorkerClient.start<object>(join(__dirname, 'indexWorker.js'), undefined, `satellite index ${dir}`);
+    const worker = await startIndexWorker(`satellite index ${dir}`);
     try {
       const grid = manifest.partition;
       await worker.request({ type: 'load', dir, dim: manifest.dim, grid, cells, centres } satisfies IndexRequest, [centres.buffer]);

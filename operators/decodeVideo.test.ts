@@ -39,6 +39,37 @@ describe('decodeVideo from files and stdin', () => {
     });
   });
 
+  test('a file with several source frames per frame wanted skips its non-reference frames: same frames out, each within its B-frame run', async () => {
+    const bframes = 3;
+    const withB = makeTestVideo({ seconds: 4, bframes });
+    const frameBytes = SIZE.width * SIZE.height * 3;
+    const everyFrame = referenceFrames(withB, SIZE.width, SIZE.height);
+    /** which source frame (by index) an RGB frame is, compared byte for byte */
+    const sourceIndex = (rgb: Buffer) => {
+      for (let j = 0; j * frameBytes < everyFrame.length; j++) if (rgb.equals(everyFrame.subarray(j * frameBytes, (j + 1) * frameBytes))) return j;
+      return -1;
+    };
+    const logger = new RecordingLogger();
+    const skipping = await collect(withB, { logger });
+    const decodingAll = await collect(withB, { skipNonReferenceFrames: false });
+    expect(logger.records.some((r) => /non-reference frames are not decoded/.test(r.message))).toBe(true);
+    expect(skipping.map((f) => [f.index, f.t])).toEqual(decodingAll.map((f) => [f.index, f.t]));
+    const offsets = skipping.map((frame, i) => sourceIndex(decodingAll[i]!.rgb) - sourceIndex(frame.rgb));
+    expect(decodingAll.every((frame) => sourceIndex(frame.rgb) >= 0)).toBe(true);
+    expect(skipping.every((frame) => sourceIndex(frame.rgb) >= 0)).toBe(true);
+    // at most a B-frame run earlier, and some frames did come from a skipped run's reference
+    expect(offsets.every((d) => d >= 0 && d <= bframes)).toBe(true);
+    expect(offsets.some((d) => d > 0)).toBe(true);
+  });
+
+  test('non-reference frames are decoded when the rate wanted is close to the source rate', async () => {
+    const withB = makeTestVideo({ seconds: 2, bframes: 3 });
+    const logger = new RecordingLogger();
+    const frames = await collect(withB, { fps: 10, logger });
+    expect(frames).toHaveLength(2 * 10);
+    expect(logger.records.some((r) => /non-reference/.test(r.message))).toBe(false);
+  });
+
   test('reads "-" from a stream as stdin', async () => {
     const ts = makeTestVideo({ seconds: SECONDS, extension: 'ts' });
     const frames = await collect('-', { stdin: createReadStream(ts) });

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { Observable } from 'rxjs';
+import { defer, Observable, switchMap } from 'rxjs';
 import { GeolocError } from '../pipeline/errors';
 import { type Logger, silentLogger } from '../pipeline/log';
 import type { Frame } from '../pipeline/types';
 import { Demand } from '../pipeline/video/demand';
-import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions } from '../pipeline/video/ffmpegSource';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, probeFrameRate } from '../pipeline/video/ffmpegSource';
 import { ffmpegFrames } from '../pipeline/video/ffmpegFrames';
 import { isNetworkKind, sourceKind } from '../pipeline/video/sourceKind';
 import { reconnectWithBackoff, type ReconnectOptions } from './reconnectWithBackoff';
@@ -34,6 +34,17 @@ export interface DecodeVideoOptions extends Partial<Omit<FfmpegDecodeOptions, 'w
 }
 
 const MS_PER_S = 1000;
+/**
+ * Files and stdin are decoded on one thread unless asked otherwise: a replay shares the cores
+ * with the model, and ffmpeg's frame threads spend more CPU per frame than one thread does.
+ * Live streams keep ffmpeg's choice, so that a large stream keeps up in real time.
+ */
+const RECORDING_DECODE_THREADS = 1;
+/**
+ * A file's non-reference frames are skipped when at least this many source frames fall on each
+ * frame wanted: with up to three B-frames in a row, one frame in four is still decoded.
+ */
+const SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING = 4;
 /** damaged-data lines logged one by one; the rest are only counted (ffmpegFrames logs the total) */
 const CORRUPT_LINES_LOGGED = 5;
 
@@ -57,23 +68,34 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
       return undefined;
     }
     const live = isNetworkKind(kind);
-    const ffmpegOptions: FfmpegDecodeOptions = { ...DEFAULT_FFMPEG_OPTIONS, ...options };
+    const ffmpegOptions: FfmpegDecodeOptions = { ...DEFAULT_FFMPEG_OPTIONS, decodeThreads: live ? undefined : RECORDING_DECODE_THREADS, ...options };
     const demand = new Demand(options.request$ ? 0 : Infinity);
     const grants = options.request$?.subscribe({ next: (n) => demand.grant(n), error: (err) => subscriber.error(err) });
     const startedAt = performance.now();
     let index = 0;
     let corruptLinesSeen = 0;
 
-    const run = ffmpegFrames(source, kind, ffmpegOptions, demand, logger, {
-      onStart(pid) {
+    const events = {
+      onStart(pid: number | undefined) {
         logger.log({ level: 'info', message: `decoding ${source} (ffmpeg pid ${pid})`, pid });
         options.onProcessStart?.(pid);
       },
-      onCorruptData(line) {
+      onCorruptData(line: string) {
         corruptLinesSeen += 1;
         if (corruptLinesSeen <= CORRUPT_LINES_LOGGED) logger.log({ level: 'warn', code: 'GEOLOC_ERR_FRAME_CORRUPT', message: `${source}: ${line}` });
       },
-    });
+    };
+    const decodeWith = (settings: FfmpegDecodeOptions) => ffmpegFrames(source, kind, settings, demand, logger, events);
+    const run =
+      kind === 'file' && options.skipNonReferenceFrames === undefined
+        ? defer(() => probeFrameRate(source)).pipe(
+            switchMap((sourceFps) => {
+              const skip = sourceFps !== undefined && sourceFps >= SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING * options.fps;
+              if (skip) logger.log({ level: 'info', message: `${source}: ${sourceFps} frames/s for ${options.fps} wanted; non-reference frames are not decoded` });
+              return decodeWith({ ...ffmpegOptions, skipNonReferenceFrames: skip });
+            }),
+          )
+        : decodeWith(ffmpegOptions);
     const frames = live ? run.pipe(reconnectWithBackoff({ ...options.reconnect, describe: `live source ${source}`, logger })) : run;
     const subscription = frames.subscribe({
       next(rgb) {

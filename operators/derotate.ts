@@ -36,7 +36,8 @@ export function derotate<F extends Frame>(options: DerotateOptions<F>): Operator
 /**
  * Output pixel (x, y), taken as an offset (dx, dy) from the centre in a north-up frame, shows
  * the ground that the source (top facing `heading`) holds at offset
- * (dx·cos h + dy·sin h, −dx·sin h + dy·cos h), scaled by `oversample`.
+ * (dx·cos h + dy·sin h, −dx·sin h + dy·cos h), scaled by `oversample`. Along a row the source
+ * position moves by a constant step, so it is advanced, not recomputed, per pixel.
  */
 function rotateCentre(frame: Frame, size: number, oversample: number, heading: number): Buffer {
   const { width, height, rgb } = frame;
@@ -44,35 +45,43 @@ function rotateCentre(frame: Frame, size: number, oversample: number, heading: n
   const cos = Math.cos(heading) * oversample;
   const sin = Math.sin(heading) * oversample;
   const half = size / 2;
-  // source coordinates of pixel centres: continuous position minus 0.5
-  const cx = width / 2 - 0.5;
-  const cy = height / 2 - 0.5;
+  const stride = width * RGB_CHANNELS;
+  // the last position with a right and a lower neighbour to blend with
+  const maxX = width - 1;
+  const maxY = height - 1;
+  const [fillR, fillG, fillB] = FILL_RGB;
   let o = 0;
   for (let y = 0; y < size; y++) {
     const dy = y + 0.5 - half;
-    for (let x = 0; x < size; x++, o += RGB_CHANNELS) {
-      const dx = x + 0.5 - half;
-      const sx = cx + dx * cos + dy * sin;
-      const sy = cy - dx * sin + dy * cos;
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
-      if (x0 < 0 || y0 < 0 || x0 + 1 >= width || y0 + 1 >= height) {
-        out[o] = FILL_RGB[0];
-        out[o + 1] = FILL_RGB[1];
-        out[o + 2] = FILL_RGB[2];
+    const dx0 = 0.5 - half;
+    // source coordinates of pixel centres: continuous position minus 0.5
+    let sx = width / 2 - 0.5 + dx0 * cos + dy * sin;
+    let sy = height / 2 - 0.5 - dx0 * sin + dy * cos;
+    for (let x = 0; x < size; x++, o += RGB_CHANNELS, sx += cos, sy -= sin) {
+      if (!(sx >= 0 && sy >= 0 && sx < maxX && sy < maxY)) {
+        out[o] = fillR;
+        out[o + 1] = fillG;
+        out[o + 2] = fillB;
         continue;
       }
+      // non-negative here, so truncation is floor
+      const x0 = sx | 0;
+      const y0 = sy | 0;
       const fx = sx - x0;
       const fy = sy - y0;
-      const i00 = (y0 * width + x0) * RGB_CHANNELS;
+      const i00 = y0 * stride + x0 * RGB_CHANNELS;
       const i10 = i00 + RGB_CHANNELS;
-      const i01 = i00 + width * RGB_CHANNELS;
+      const i01 = i00 + stride;
       const i11 = i01 + RGB_CHANNELS;
-      for (let c = 0; c < RGB_CHANNELS; c++) {
-        const top = rgb[i00 + c]! + (rgb[i10 + c]! - rgb[i00 + c]!) * fx;
-        const bottom = rgb[i01 + c]! + (rgb[i11 + c]! - rgb[i01 + c]!) * fx;
-        out[o + c] = top + (bottom - top) * fy + 0.5;
-      }
+      const r0 = rgb[i00]! + (rgb[i10]! - rgb[i00]!) * fx;
+      const g0 = rgb[i00 + 1]! + (rgb[i10 + 1]! - rgb[i00 + 1]!) * fx;
+      const b0 = rgb[i00 + 2]! + (rgb[i10 + 2]! - rgb[i00 + 2]!) * fx;
+      const r1 = rgb[i01]! + (rgb[i11]! - rgb[i01]!) * fx;
+      const g1 = rgb[i01 + 1]! + (rgb[i11 + 1]! - rgb[i01 + 1]!) * fx;
+      const b1 = rgb[i01 + 2]! + (rgb[i11 + 2]! - rgb[i01 + 2]!) * fx;
+      out[o] = r0 + (r1 - r0) * fy + 0.5;
+      out[o + 1] = g0 + (g1 - g0) * fy + 0.5;
+      out[o + 2] = b0 + (b1 - b0) * fy + 0.5;
     }
   }
   return out;

@@ -20,9 +20,13 @@ export interface PipelineConfig {
   maxWaitMs: number;
   /** candidates per frame handed to the tracker */
   k: number;
-  /** embedder worker threads (each its own ONNX Runtime session) */
-  workers: number;
-  /** ONNX Runtime intra-op threads per worker; undefined = ONNX Runtime's choice (all cores) */
+  /**
+   * embedder worker threads (each its own ONNX Runtime session). 'auto': for a recording read
+   * losslessly on the CPU, one single-threaded worker per core (throughput); for live streams
+   * and on CUDA, one worker (latency)
+   */
+  workers: number | 'auto';
+  /** ONNX Runtime intra-op threads per worker; undefined = 1 per worker in the per-core layout, else ONNX Runtime's choice (all cores) */
   intraOpThreads?: number;
   /** execution providers tried in order */
   providers: ProviderName[];
@@ -49,7 +53,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   maxBatch: 8,
   maxWaitMs: 50,
   k: 10,
-  workers: 1,
+  workers: 'auto',
   providers: ['cuda', 'cpu'],
   fit: 'crop',
   derotate: true,
@@ -91,7 +95,7 @@ export function resolveConfig(overrides: Partial<PipelineConfig> = {}): Pipeline
   positive('maxBatch', config.maxBatch, true);
   if (typeof config.maxWaitMs !== 'number' || !(config.maxWaitMs >= 0)) fail('maxWaitMs', 'a number ≥ 0', config.maxWaitMs);
   positive('k', config.k, true);
-  positive('workers', config.workers, true);
+  if (config.workers !== 'auto') positive('workers', config.workers, true);
   if (config.intraOpThreads !== undefined) positive('intraOpThreads', config.intraOpThreads, true);
   if (!Array.isArray(config.providers) || config.providers.length === 0 || !config.providers.every((p) => PROVIDERS.includes(p))) {
     fail('providers', `a non-empty list of ${PROVIDERS.join(', ')}`, config.providers);

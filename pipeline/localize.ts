@@ -35,13 +35,13 @@ import { isNetworkKind, type SourceKind, sourceKind } from './video/sourceKind';
  * Replay keeps this many batches per embedder worker in flight: one running and one queued in
  * the worker, so the worker never waits for the main thread between batches.
  */
-const BATCHES_IN_FLIGHT_PER_WORKER = 2;
+export const BATCHES_IN_FLIGHT_PER_WORKER = 2;
 
 /** Derotation samples from a source this many times finer than the model input. */
-const DEROTATE_OVERSAMPLE = 2;
+const DEROTATE_OVERSAMPLE = 1.5;
 
 export interface LocalizeDeps {
-  embedder: Embedder & { info: ModelInfo };
+  embedder: Embedder & { info: ModelInfo; size: number };
   index: Searcher;
   logger?: Logger;
   /** telemetry priors (altitude, heading) for a frame time, when a track rides along */
@@ -108,6 +108,9 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
       return undefined;
     }
     const [height, width] = deps.embedder.info.inputSize;
+    const batchesInFlight = live ? 1 : deps.embedder.size * BATCHES_IN_FLIGHT_PER_WORKER;
+    // room for one more batch being decoded while every worker's batches are in flight
+    const decoderWindow = Math.max(config.framesInFlight, (batchesInFlight + 1) * config.maxBatch);
     const turn = config.derotate && deps.priorsAt !== undefined && height === width;
     const decodeScale = turn ? DEROTATE_OVERSAMPLE : 1;
     let region: SearchRegion | undefined;
@@ -116,8 +119,8 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     const credits = new Subject<number>();
 
     const decoded = decodeVideo(source, {
-      width: width * decodeScale,
-      height: height * decodeScale,
+      width: Math.round(width * decodeScale),
+      height: Math.round(height * decodeScale),
       fps: config.fps,
       fit: config.fit,
       realtime: options.realtime ?? false,
@@ -142,7 +145,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
 
     const localizeBatch = pipe(
       preprocess<DecodedFrame>(deps.embedder.info),
-      embedFrames(deps.embedder, live ? 1 : config.workers * BATCHES_IN_FLIGHT_PER_WORKER),
+      embedFrames(deps.embedder, batchesInFlight),
       searchIndex<DecodedFrame>(deps.index, {
         k: config.k,
         region: () => region,
@@ -184,7 +187,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         }),
       )
       .subscribe(subscriber);
-    if (!live) credits.next(config.framesInFlight);
+    if (!live) credits.next(decoderWindow);
     return () => {
       subscription.unsubscribe();
       credits.complete();

@@ -34,10 +34,11 @@ describe('bad input through geoloc run / replay / demo', () => {
   const common = () => ['--index', flight.index, '--model', flight.model, '--cpu'];
 
   test.each([
-    ['a file that is not a video', 'GEOLOC_ERR_SOURCE_UNREADABLE', () => { const p = join(dir, 'notes.mp4'); writeFileSync(p, 'not a video\n'.repeat(100)); return p; }],
-    ['a missing file', 'GEOLOC_ERR_SOURCE_UNREADABLE', () => join(dir, 'missing.mp4')],
-    ['an unsupported URL', 'GEOLOC_ERR_SOURCE_UNSUPPORTED', () => 'http://127.0.0.1:9/video'],
-  ])('%s as the source: exit 1 and %s', async (_what, code, source) => {
+    ['a file that is not a video', 'GEOLOC_ERR_SOURCE_UNREADABLE', () => { const p = join(dir, 'notes.mp4'); writeFileSync(p, 'not a video\n'.repeat(100)); return p; }, true],
+    ['a missing file', 'GEOLOC_ERR_SOURCE_UNREADABLE', () => join(dir, 'missing.mp4'), true],
+    // refused before the model loads or the output opens
+    ['an unsupported URL', 'GEOLOC_ERR_SOURCE_UNSUPPORTED', () => 'http://127.0.0.1:9/video', false],
+  ])('%s as the source: exit 1 and %s', async (_what, code, source, opensOutput) => {
     const src = source();
     const out = join(dir, `${code}-${Date.now()}.jsonl`);
     const result = await runCli(['run', '--source', src, '--out', out, ...common()]);
@@ -45,7 +46,8 @@ describe('bad input through geoloc run / replay / demo', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(code);
     expect(result.stderr).toContain(src);
-    expect(readJsonl(out)).toEqual([]);
+    expect(existsSync(out)).toBe(opensOutput);
+    if (opensOutput) expect(readJsonl(out)).toEqual([]);
   });
 
   test('a model whose dimension differs from the index: GEOLOC_ERR_INDEX_DIM_MISMATCH, exit 1', async () => {

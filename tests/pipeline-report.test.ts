@@ -84,13 +84,16 @@ describe('fixes and their file', () => {
 describe('pipeline settings', () => {
   test('defaults are valid and overrides are merged', () => {
     const config = resolveConfig({ fps: 2, reconnect: { maxAttempts: 3 } as never });
-    expect(config).toMatchObject({ fps: 2, k: 10, reconnect: { maxAttempts: 3, initialDelayMs: 500 } });
+    expect(config).toMatchObject({ fps: 2, k: 10, workers: 'auto', reconnect: { maxAttempts: 3, initialDelayMs: 500 } });
+    expect(resolveConfig({ workers: 3 }).workers).toBe(3);
   });
 
   test.each([
     [{ fps: 0 }, 'fps'],
     [{ maxBatch: 2.5 }, 'maxBatch'],
     [{ k: -1 }, 'k'],
+    [{ workers: 0 }, 'workers'],
+    [{ workers: 'many' as never }, 'workers'],
     [{ fit: 'zoom' as never }, 'fit'],
     [{ providers: ['tpu' as never] }, 'providers'],
     [{ framesInFlight: 2, maxBatch: 8 }, 'framesInFlight'],

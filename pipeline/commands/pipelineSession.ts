@@ -43,8 +43,9 @@ export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folde
   --fps <n>            frames localized per second (default 5)
   --batch <n>          frames per inference batch in replay (default 8)
   --k <n>              candidates per frame (default 10)
-  --workers <n>        ONNX Runtime worker threads (default 1)
-  --threads <n>        intra-op threads per worker (default: all cores)
+  --workers <n|auto>   ONNX Runtime worker threads (default auto: a single-threaded worker per
+                       core for recordings on the CPU, one worker for live streams and CUDA)
+  --threads <n>        intra-op threads per worker (default: 1 per core-worker, else all cores)
   --fit <crop|pad|stretch>  how frames become the model's square input (default crop)
   --cpu                skip the CUDA execution provider
   --no-derotate        do not turn frames north-up by the telemetry heading before matching
@@ -66,7 +67,7 @@ export function configFromArgs(values: PipelineArgValues, base: Partial<Pipeline
   set('fps', numberOption('fps', values.fps, undefined));
   set('maxBatch', numberOption('batch', values.batch, undefined));
   set('k', numberOption('k', values.k, undefined));
-  set('workers', numberOption('workers', values.workers, undefined));
+  set('workers', values.workers === 'auto' ? 'auto' : numberOption('workers', values.workers, undefined));
   set('intraOpThreads', numberOption('threads', values.threads, undefined));
   set('fit', values.fit as PipelineConfig['fit'] | undefined);
   if (values.cpu) flags.providers = ['cpu'];
@@ -83,10 +84,15 @@ export interface Localizer {
   close(): Promise<void>;
 }
 
-/** Starts the embedder pool and opens the index, refusing an index built with another model. */
-export async function openLocalizer(modelPath: string | undefined, indexDir: string | undefined, config: PipelineConfig): Promise<Localizer> {
+/**
+ * Starts the embedder pool and opens the index, refusing an index built with another model.
+ * `lossless`: the pipeline will read a recording frame by frame (not a live stream), which
+ * is what workers 'auto' lays the pool out for.
+ */
+export async function openLocalizer(modelPath: string | undefined, indexDir: string | undefined, config: PipelineConfig, lossless: boolean): Promise<Localizer> {
   if (!indexDir) throw new GeolocError('GEOLOC_ERR_USAGE', '--index <dir> is required: the satellite index to search (build one with geoloc index build)');
-  const embedder = await EmbedderPool.create({ modelPath: modelPath ?? defaultModelPath(), workers: config.workers, providers: config.providers, intraOpThreads: config.intraOpThreads });
+  const workers = config.workers !== 'auto' ? config.workers : lossless ? 'per-core' : 1;
+  const embedder = await EmbedderPool.create({ modelPath: modelPath ?? defaultModelPath(), workers, providers: config.providers, intraOpThreads: config.intraOpThreads });
   let index: SatelliteIndex;
   try {
     index = await SatelliteIndex.open(indexDir, { model: embedder.info });

@@ -5,6 +5,7 @@ import { GeolocError } from '../errors';
 import { JsonlWriter } from '../jsonlWriter';
 import { stderrLogger } from '../log';
 import { readTelemetry } from '../telemetry';
+import { isNetworkKind, sourceKind } from '../video/sourceKind';
 import type { Command } from './command';
 import { configFromArgs, openLocalizer, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, runPipeline, signalExitCode, telemetryPriors } from './pipelineSession';
 
@@ -40,7 +41,8 @@ export const runCommand: Command = {
       if (!values.source) throw new GeolocError('GEOLOC_ERR_USAGE', '--source <url|file|-> is required');
       const config = configFromArgs(values);
       const track = values.telemetry ? readTelemetry(values.telemetry) : undefined;
-      localizer = await openLocalizer(values.model, values.index, config);
+      const lossless = !(values.live ?? isNetworkKind(sourceKind(values.source)));
+      localizer = await openLocalizer(values.model, values.index, config, lossless);
       if (serve.port !== undefined) gateway = await createGateway({ ...gatewayOptionsFromArgs(values), port: serve.port, imagery: { index: values.index } });
       if (gateway) logger.log({ level: 'info', message: `map at ${gateway.url}/ (fixes on ${gateway.wsUrl})` });
       writer = JsonlWriter.open(values.out);

@@ -1,4 +1,7 @@
-import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, videoFilter } from './ffmpegSource';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTestVideo, testArtifactsDir } from '../../tests/support/testVideos';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, probeFrameRate, videoFilter } from './ffmpegSource';
 import { sourceKind } from './sourceKind';
 
 const OPTIONS: FfmpegDecodeOptions = { ...DEFAULT_FFMPEG_OPTIONS, width: 224, height: 224, fps: 5, readTimeoutMs: 2000 };
@@ -24,10 +27,24 @@ describe('ffmpeg command construction', () => {
     expect(args('-').input).toBe('pipe:0');
   });
 
-  test('the filter drops the frame rate first, then fits the frame', () => {
-    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop' })).toBe('fps=5,scale=224:224:force_original_aspect_ratio=increase,crop=224:224,format=rgb24');
-    expect(videoFilter({ width: 64, height: 32, fps: undefined, fit: 'pad' })).toBe('scale=64:32:force_original_aspect_ratio=decrease,pad=64:32:(ow-iw)/2:(oh-ih)/2,format=rgb24');
-    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch' })).toBe('fps=2,scale=64:32,format=rgb24');
+  test('the filter drops the frame rate first, crops to the aspect ratio before a single area scaling, and ends in RGB', () => {
+    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop' })).toBe('fps=5,crop=min(iw\\,ih*224/224):min(ih\\,iw*224/224),scale=224:224:flags=area,format=rgb24');
+    expect(videoFilter({ width: 64, height: 32, fps: undefined, fit: 'pad' })).toBe('scale=64:32:force_original_aspect_ratio=decrease:flags=area,pad=64:32:(ow-iw)/2:(oh-ih)/2,format=rgb24');
+    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch' })).toBe('fps=2,scale=64:32:flags=area,format=rgb24');
+  });
+
+  test('decoder threads and frame skipping are input options, left to ffmpeg unless set', () => {
+    expect(args('flight.mp4').inputOptions).toEqual([]);
+    expect(args('flight.mp4', { decodeThreads: 1, skipNonReferenceFrames: true }).inputOptions).toEqual(['-threads', '1', '-skip_frame', 'noref']);
+    expect(args('udp://0.0.0.0:5000', { decodeThreads: 2 }).inputOptions.slice(-2)).toEqual(['-threads', '2']);
+  });
+
+  test('probeFrameRate reads a file\'s frame rate and says undefined for what is not a video', async () => {
+    expect(await probeFrameRate(makeTestVideo({ seconds: 1, rate: 25 }))).toBe(25);
+    const notVideo = join(testArtifactsDir('probe'), 'not-a-video.mp4');
+    writeFileSync(notVideo, 'text\n');
+    expect(await probeFrameRate(notVideo)).toBeUndefined();
+    expect(await probeFrameRate(join(testArtifactsDir('probe'), 'missing.mp4'))).toBeUndefined();
   });
 
   test('source kinds: files, stdin and the five URL schemes; others are refused with a code', () => {
