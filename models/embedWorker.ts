@@ -7,6 +7,7 @@ import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { embedderSessionOptions } from './sessionOptions';
 import { GeolocError } from '../pipeline/errors';
+import { imageTensorLength, rgbToTensor } from './tensor';
 import { ownBuffer, serveRequests } from './workerHost';
 
 export type ProviderName = 'cuda' | 'cpu';
@@ -16,6 +17,8 @@ export interface EmbedWorkerData {
   providers: ProviderName[];
   intraOpThreads?: number;
   inputSize: [number, number];
+  mean: [number, number, number];
+  std: [number, number, number];
   dim: number;
 }
 
@@ -26,7 +29,11 @@ export interface EmbedWorkerReady {
 }
 
 export interface EmbedRequest {
-  input: Float32Array;
+  /**
+   * n images: a normalised [n, 3, H, W] float tensor, or n packed RGB images of H × W (3 bytes
+   * a pixel) that the worker normalises itself, a quarter of the bytes to copy across
+   */
+  input: Float32Array | Uint8Array;
   n: number;
 }
 
@@ -93,10 +100,31 @@ async function checkContract(): Promise<void> {
   }
 }
 
+/**
+ * Float tensors that RGB requests were normalised into, kept for the next request of the same
+ * size instead of allocating several megabytes a batch. A tensor is taken for the whole run:
+ * run() starts later (setImmediate), so two requests in flight need two tensors.
+ */
+const spareTensors: Float32Array[] = [];
+
+function normalised(rgb: Uint8Array, n: number): Float32Array {
+  const perImage = imageTensorLength(data);
+  const index = spareTensors.findIndex((t) => t.length === n * perImage);
+  const tensor = index >= 0 ? spareTensors.splice(index, 1)[0]! : new Float32Array(n * perImage);
+  for (let i = 0; i < n; i++) rgbToTensor(rgb.subarray(i * perImage, (i + 1) * perImage), data.inputSize[1], data.inputSize[0], data, tensor, i * perImage);
+  return tensor;
+}
+
 async function embed({ input, n }: EmbedRequest): Promise<{ result: EmbedResult; transfer: ArrayBuffer[] }> {
   const [h, w] = data.inputSize;
+  const tensor = input instanceof Float32Array ? input : normalised(input, n);
   const started = performance.now();
-  const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', input, [n, RGB_CHANNELS, h, w]) });
+  let out: ort.InferenceSession.ReturnType;
+  try {
+    out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', tensor, [n, RGB_CHANNELS, h, w]) });
+  } finally {
+    if (tensor !== input) spareTensors.push(tensor);
+  }
   const inferenceMs = performance.now() - started;
   const descriptors = ownBuffer(out[DESCRIPTOR_OUTPUT]!.data as Float32Array);
   const foregroundTensor = out[FOREGROUND_OUTPUT]!;

@@ -11,18 +11,24 @@ import { imageTensorLength, rgbToTensor } from './tensor';
 const ONNX_GRAPH_FIELD = 7;
 
 /** n images of seeded pseudo-random pixels, as one batch tensor. */
+/** n packed RGB images of the model's input size, from a seeded generator. */
+function randomRgb(info: ModelInfo, n: number, seed: number): Uint8Array {
+  const rgb = new Uint8Array(n * imageTensorLength(info));
+  let state = seed;
+  for (let j = 0; j < rgb.length; j++) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    rgb[j] = state % 256;
+  }
+  return rgb;
+}
+
+/** The same images as randomRgb, normalised into one float tensor. */
 function randomBatch(info: ModelInfo, n: number, seed: number): Float32Array {
   const [h, w] = info.inputSize;
-  const batch = new Float32Array(n * imageTensorLength(info));
-  let state = seed;
-  for (let i = 0; i < n; i++) {
-    const rgb = Buffer.alloc(h * w * 3);
-    for (let j = 0; j < rgb.length; j++) {
-      state = (state * 1103515245 + 12345) % 2 ** 31;
-      rgb[j] = state % 256;
-    }
-    rgbToTensor(rgb, w, h, info, batch, i * imageTensorLength(info));
-  }
+  const perImage = imageTensorLength(info);
+  const rgb = randomRgb(info, n, seed);
+  const batch = new Float32Array(n * perImage);
+  for (let i = 0; i < n; i++) rgbToTensor(rgb.subarray(i * perImage, (i + 1) * perImage), w, h, info, batch, i * perImage);
   return batch;
 }
 
@@ -53,6 +59,19 @@ describe('EmbedderPool', () => {
     const cudaWarnings = warnings.mock.calls.filter(([, options]) => (options as { code?: string } | undefined)?.code === 'GEOLOC_ERR_CUDA_UNAVAILABLE');
     expect(cudaWarnings).toHaveLength(1);
     expect(String(cudaWarnings[0]![0])).toContain('cpu');
+  });
+
+  test('packed RGB bytes, normalised in the worker, embed as their float tensor does, also with several in flight on one worker', async () => {
+    const single = await EmbedderPool.create({ modelPath, workers: 1, providers: ['cpu'] });
+    try {
+      const seeds = [21, 22, 23];
+      const fromRgb = await Promise.all(seeds.map((seed) => single.embed(randomRgb(info, 2, seed), 2)));
+      const fromFloats = await Promise.all(seeds.map((seed) => single.embed(randomBatch(info, 2, seed), 2)));
+      fromRgb.forEach((out, b) => out.descriptors.forEach((v, i) => expect(v).toBeCloseTo(fromFloats[b]!.descriptors[i]!, 6)));
+      await expect(single.embed(new Uint8Array(imageTensorLength(info) - 1), 1)).rejects.toMatchObject({ code: 'GEOLOC_ERR_TENSOR_SHAPE', message: expect.stringContaining('RGB bytes') });
+    } finally {
+      await single.close();
+    }
   });
 
   test("'per-core' on the CPU starts one worker per core, and they give the same embeddings as one worker", async () => {

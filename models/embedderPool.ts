@@ -65,7 +65,7 @@ export class EmbedderPool {
     const start = (tryProviders: ProviderName[]) =>
       WorkerClient.start<EmbedWorkerReady>(
         join(__dirname, 'embedWorker.js'),
-        { modelPath: info.path, providers: tryProviders, intraOpThreads, inputSize: info.inputSize, dim: info.dim } satisfies EmbedWorkerData,
+        { modelPath: info.path, providers: tryProviders, intraOpThreads, inputSize: info.inputSize, mean: info.mean, std: info.std, dim: info.dim } satisfies EmbedWorkerData,
         `embedder for ${info.path}`,
       );
     // The first worker finds the provider that works; the others go straight to it.
@@ -91,13 +91,18 @@ export class EmbedderPool {
     return this.workers.length;
   }
 
-  /** Embeds n images laid out back to back as [n, 3, H, W] (see rgbToTensor). */
-  async embed(input: Float32Array, n: number): Promise<EmbeddingBatch> {
+  /**
+   * Embeds n images laid out back to back: a normalised [n, 3, H, W] tensor (see rgbToTensor),
+   * or packed RGB bytes at the model's input size, which the worker normalises. The input is
+   * copied to the worker before this returns, so the caller may reuse it at once.
+   */
+  async embed(input: Float32Array | Uint8Array, n: number): Promise<EmbeddingBatch> {
     if (this.closing) throw new GeolocError('GEOLOC_ERR_WORKER_CLOSED', `the embedder pool for ${this.info.path} was closed; create a new one`);
     const perImage = imageTensorLength(this.info);
     if (!Number.isInteger(n) || n < 1 || input.length !== n * perImage) {
       const [h, w] = this.info.inputSize;
-      throw new GeolocError('GEOLOC_ERR_TENSOR_SHAPE', `a batch of ${n} images needs ${n}×3×${h}×${w} = ${n * perImage} floats, got ${input.length}`);
+      const unit = input instanceof Float32Array ? 'floats' : 'RGB bytes';
+      throw new GeolocError('GEOLOC_ERR_TENSOR_SHAPE', `a batch of ${n} images needs ${n}×3×${h}×${w} = ${n * perImage} ${unit}, got ${input.length}`);
     }
     const worker = this.workers.reduce((idlest, w) => (w.inFlight < idlest.inFlight ? w : idlest));
     const result = await worker.request<EmbedResult>({ input, n } satisfies EmbedRequest);

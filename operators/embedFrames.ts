@@ -14,7 +14,7 @@ export interface EmbeddedBatch {
  * is decoded) and emitting results in input order. Batches that arrive while all slots are busy
  * wait here.
  */
-export function embedFrames<B extends { input: Float32Array; n: number }>(pool: Embedder, concurrency = 1): OperatorFunction<B, B & EmbeddedBatch> {
+export function embedFrames<B extends { input: Float32Array | Uint8Array; n: number }>(pool: Embedder, concurrency = 1): OperatorFunction<B, B & EmbeddedBatch> {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new GeolocError('GEOLOC_ERR_PIPELINE_CONFIG', `embedFrames: concurrency must be a whole number ≥ 1, got ${concurrency}`);
   }

@@ -1,25 +1,33 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { imageTensorLength, rgbToTensor, type TensorSpec } from '../models/tensor';
+import { imageTensorLength, type TensorSpec } from '../models/tensor';
+import { GeolocError } from '../pipeline/errors';
 import type { Frame } from '../pipeline/types';
 
-/** Frames and the model input made from them, [n, 3, H, W] back to back. */
+/** Frames and the model input made from them: their RGB bytes back to back. */
 export interface TensorBatch<F extends Frame = Frame> {
   frames: F[];
   n: number;
-  input: Float32Array;
+  /** n packed RGB images at the model's input size; the embedder worker normalises them */
+  input: Uint8Array;
 }
 
 /**
- * Normalises a batch of frames into one CHW float32 tensor, each frame written straight to its
- * place in the batch (no per-frame tensor, no copy). ffmpeg already scaled the frames to the
- * model's input size, so this is the fast path without an image library; a frame of another
- * size fails with GEOLOC_ERR_TENSOR_SHAPE.
+ * Packs a batch of frames into one buffer for the embedder. ffmpeg already scaled the frames to
+ * the model's input size, so no image library is needed; normalising to floats happens in the
+ * embedder worker, into a tensor it reuses, so this thread neither computes nor copies a float
+ * tensor four times the size. A frame of another size fails with GEOLOC_ERR_TENSOR_SHAPE.
  */
 export function preprocess<F extends Frame>(spec: TensorSpec): OperatorFunction<F[], TensorBatch<F>> {
   const perImage = imageTensorLength(spec);
+  const [height, width] = spec.inputSize;
   return map((frames) => {
-    const input = new Float32Array(frames.length * perImage);
-    frames.forEach((frame, i) => rgbToTensor(frame.rgb, frame.width, frame.height, spec, input, i * perImage));
+    const input = new Uint8Array(frames.length * perImage);
+    frames.forEach((frame, i) => {
+      if (frame.width !== width || frame.height !== height || frame.rgb.length !== perImage) {
+        throw new GeolocError('GEOLOC_ERR_TENSOR_SHAPE', `frame ${frame.index} is ${frame.width}×${frame.height} (${frame.rgb.length} bytes) but the model takes ${width}×${height} RGB; resize it first`);
+      }
+      input.set(frame.rgb, i * perImage);
+    });
     return { frames, n: frames.length, input };
   });
 }
