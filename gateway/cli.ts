@@ -33,7 +33,7 @@ export const GATEWAY_ARGS_USAGE = `  --host <addr>            interface to liste
   --snapshot-size <n>      fixes per flight a new subscriber gets at once (default ${GATEWAY_DEFAULTS.snapshotSize})
 `;
 
-type GatewayArgValues = Partial<Record<keyof typeof GATEWAY_ARG_OPTIONS, string>>;
+export type GatewayArgValues = Partial<Record<keyof typeof GATEWAY_ARG_OPTIONS, string>>;
 
 function integerArg(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -50,8 +50,9 @@ export class EmbedderPool {
   ) {}
 
   static async create(opts: EmbedderPoolOptions): Promise<EmbedderPool> {
-    const perCore = opts.workers === 'per-core';
-    const asked = opts.workers === 'per-core' ? availableParallelism() : opts.workers ?? DEFAULT_WORKERS;
+    const { workers = DEFAULT_WORKERS } = opts;
+    const perCore = workers === 'per-core';
+    const asked = perCore ? availableParallelism() : workers;
     if (!Number.isInteger(asked) || asked < 1) {
       throw new GeolocError('GEOLOC_ERR_USAGE', `workers must be a positive integer or 'per-core', got ${String(opts.workers)}`);
     }

@@ -94,6 +94,15 @@ function forgetUpTo<V>(byFrame: Map<number, V>, frame: number): void {
   }
 }
 
+/**
+ * Whether `source` is read newest-frame-first (live) or frame by frame (lossless): network
+ * streams and realtime reads are live unless `live` says otherwise. Throws
+ * GEOLOC_ERR_SOURCE_UNSUPPORTED for a source it cannot read.
+ */
+export function readsLive(source: string, options: Pick<LocalizeOptions, 'live' | 'realtime'> = {}): boolean {
+  return options.live ?? (isNetworkKind(sourceKind(source)) || options.realtime === true);
+}
+
 export function localize(source: string, config: PipelineConfig, deps: LocalizeDeps, options: LocalizeOptions = {}): Observable<LocalizedFix> {
   return new Observable<LocalizedFix>((subscriber) => {
     const logger = deps.logger ?? silentLogger;
@@ -102,7 +111,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     let kind: SourceKind;
     try {
       kind = sourceKind(source);
-      live = options.live ?? (isNetworkKind(kind) || options.realtime === true);
+      live = readsLive(source, options);
     } catch (err) {
       subscriber.error(err);
       return undefined;

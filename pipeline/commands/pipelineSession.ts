@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { constants as osConstants } from 'node:os';
 import type { Subscription } from 'rxjs';
 import { telemetryAt, type TelemetryRecord } from '../telemetry';
-import type { Gateway } from '../../gateway/server';
+import { type GatewayArgValues, gatewayOptionsFromArgs, untilSignal } from '../../gateway/cli';
+import { createGateway, type Gateway } from '../../gateway/server';
 import { EmbedderPool } from '../../models/embedderPool';
 import { defaultModelPath } from '../../models/modelInfo';
 import { SatelliteIndex } from '../../models/satelliteIndex';
@@ -55,6 +56,27 @@ export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG
 
 const FRAMES_IN_FLIGHT_PER_BATCH = DEFAULT_PIPELINE_CONFIG.framesInFlight / DEFAULT_PIPELINE_CONFIG.maxBatch;
 
+
+/** With --serve (port given): a gateway that publishes every fix and serves the map of the index's imagery. */
+export async function openServeGateway(port: number | undefined, values: GatewayArgValues & { index?: string }, logger: Logger): Promise<Gateway | undefined> {
+  if (port === undefined) return undefined;
+  const gateway = await createGateway({ ...gatewayOptionsFromArgs(values), port, imagery: { index: values.index } });
+  logger.log({ level: 'info', message: `map at ${gateway.url}/ (fixes on ${gateway.wsUrl})` });
+  return gateway;
+}
+
+/**
+ * The exit status of a localizing command once its source has ended, or a signal stopped it; a
+ * gateway keeps serving the map until Ctrl-C after the source ended on its own.
+ */
+export async function exitAfterServing(gateway: Gateway | undefined, interrupted: NodeJS.Signals | undefined, logger: Logger, ended: string): Promise<number> {
+  if (interrupted) return signalExitCode(interrupted);
+  if (gateway) {
+    logger.log({ level: 'info', message: `${ended}; still serving ${gateway.url}/ until Ctrl-C` });
+    await untilSignal();
+  }
+  return 0;
+}
 
 /** Defaults, then the --config file, then flags. */
 export function configFromArgs(values: PipelineArgValues, base: Partial<PipelineConfig> = {}): PipelineConfig {

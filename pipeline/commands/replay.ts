@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE, gatewayOptionsFromArgs, untilSignal } from '../../gateway/cli';
-import { createGateway, type Gateway } from '../../gateway/server';
+import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE } from '../../gateway/cli';
+import type { Gateway } from '../../gateway/server';
 import { GeolocError } from '../errors';
 import { JsonlWriter } from '../jsonlWriter';
 import { stderrLogger } from '../log';
 import { replay, writeReport } from '../replay';
 import { formatReport } from '../replayReport';
 import type { Command } from './command';
-import { configFromArgs, type Localizer, openLocalizer, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, signalExitCode } from './pipelineSession';
+import { configFromArgs, type Localizer, exitAfterServing, openLocalizer, openServeGateway, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure } from './pipelineSession';
 
 const USAGE = `usage: geoloc replay <video> --telemetry <srt|csv> --index <dir> --report report.json [--model <onnx>] [--realtime] [options]
 
@@ -45,8 +45,7 @@ export const replayCommand: Command = {
       if (!values.report) throw new GeolocError('GEOLOC_ERR_USAGE', '--report <file> is required: where the JSON report goes');
       const config = configFromArgs(values);
       localizer = await openLocalizer(values.model, values.index, config, !values.realtime);
-      if (serve.port !== undefined) gateway = await createGateway({ ...gatewayOptionsFromArgs(values), port: serve.port, imagery: { index: values.index } });
-      if (gateway) logger.log({ level: 'info', message: `map at ${gateway.url}/ (fixes on ${gateway.wsUrl})` });
+      gateway = await openServeGateway(serve.port, values, logger);
       writer = values.out ? JsonlWriter.open(values.out) : undefined;
       const { report, interrupted } = await replay({
         video,
@@ -60,11 +59,7 @@ export const replayCommand: Command = {
       });
       writeReport(values.report, report);
       process.stderr.write(`${formatReport(report)}\n  report  ${values.report}\n`);
-      if (gateway && !interrupted) {
-        logger.log({ level: 'info', message: `replay done; still serving ${gateway.url}/ until Ctrl-C` });
-        await untilSignal();
-      }
-      return interrupted ? signalExitCode(interrupted) : 0;
+      return await exitAfterServing(gateway, interrupted, logger, 'replay done');
     } catch (err) {
       return reportFailure('replay', err);
     } finally {

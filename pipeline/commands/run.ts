@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE, gatewayOptionsFromArgs, untilSignal } from '../../gateway/cli';
-import { createGateway, type Gateway } from '../../gateway/server';
+import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE } from '../../gateway/cli';
+import type { Gateway } from '../../gateway/server';
 import { GeolocError } from '../errors';
 import { JsonlWriter } from '../jsonlWriter';
 import { stderrLogger } from '../log';
 import { readTelemetry } from '../telemetry';
-import { isNetworkKind, sourceKind } from '../video/sourceKind';
+import { readsLive } from '../localize';
 import type { Command } from './command';
-import { configFromArgs, openLocalizer, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, runPipeline, signalExitCode, telemetryPriors } from './pipelineSession';
+import { configFromArgs, exitAfterServing, openLocalizer, openServeGateway, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, runPipeline, telemetryPriors } from './pipelineSession';
 
 const USAGE = `usage: geoloc run --source <url|file|-> --index <dir> [--model <onnx>] [--out fixes.jsonl] [options]
 
@@ -41,10 +41,8 @@ export const runCommand: Command = {
       if (!values.source) throw new GeolocError('GEOLOC_ERR_USAGE', '--source <url|file|-> is required');
       const config = configFromArgs(values);
       const track = values.telemetry ? readTelemetry(values.telemetry) : undefined;
-      const lossless = !(values.live ?? isNetworkKind(sourceKind(values.source)));
-      localizer = await openLocalizer(values.model, values.index, config, lossless);
-      if (serve.port !== undefined) gateway = await createGateway({ ...gatewayOptionsFromArgs(values), port: serve.port, imagery: { index: values.index } });
-      if (gateway) logger.log({ level: 'info', message: `map at ${gateway.url}/ (fixes on ${gateway.wsUrl})` });
+      localizer = await openLocalizer(values.model, values.index, config, !readsLive(values.source, { live: values.live }));
+      gateway = await openServeGateway(serve.port, values, logger);
       writer = JsonlWriter.open(values.out);
       const run = await runPipeline({
         source: values.source,
@@ -57,11 +55,7 @@ export const runCommand: Command = {
         priorsAt: track ? telemetryPriors(track.records) : undefined,
       });
       logger.log({ level: 'info', message: `${run.stats.framesIn} frames in, ${run.stats.fixesOut} fixes out, ${run.stats.droppedFrames} dropped, in ${run.wallSeconds.toFixed(1)} s` });
-      if (gateway && !run.interrupted) {
-        logger.log({ level: 'info', message: `the source ended; still serving ${gateway.url}/ until Ctrl-C` });
-        await untilSignal();
-      }
-      return run.interrupted ? signalExitCode(run.interrupted) : 0;
+      return await exitAfterServing(gateway, run.interrupted, logger, 'the source ended');
     } catch (err) {
       return reportFailure('run', err);
     } finally {
