@@ -29,13 +29,15 @@ export function rgbToTensor(rgb: Uint8Array | Buffer, width: number, height: num
   if (!Number.isInteger(offset) || offset < 0 || offset + pixels * RGB_CHANNELS > target.length) {
     throw new GeolocError('GEOLOC_ERR_TENSOR_SHAPE', `output tensor of length ${target.length} has no room for an image of ${pixels * RGB_CHANNELS} floats at offset ${offset}`);
   }
-  for (let c = 0; c < RGB_CHANNELS; c++) {
-    const scale = 1 / (BYTE_MAX * spec.std[c]!);
-    const bias = -spec.mean[c]! / spec.std[c]!;
-    const plane = offset + c * pixels;
-    for (let i = 0, src = c; i < pixels; i++, src += RGB_CHANNELS) {
-      target[plane + i] = rgb[src]! * scale + bias;
-    }
+  const [scaleR, scaleG, scaleB] = spec.std.map((std) => 1 / (BYTE_MAX * std)) as [number, number, number];
+  const [biasR, biasG, biasB] = spec.mean.map((mean, c) => -mean / spec.std[c]!) as [number, number, number];
+  const green = offset + pixels;
+  const blue = green + pixels;
+  // one pass over the pixels, reading each byte once (a pass per channel reads the image thrice)
+  for (let i = 0, src = 0; i < pixels; i++, src += RGB_CHANNELS) {
+    target[offset + i] = rgb[src]! * scaleR + biasR;
+    target[green + i] = rgb[src + 1]! * scaleG + biasG;
+    target[blue + i] = rgb[src + 2]! * scaleB + biasB;
   }
   return target;
 }

@@ -1,14 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coded } from '../tests/support/coded';
+import { waitFor } from '../tests/support/processes';
 import { WorkerClient } from './workerClient';
 
-/** A worker script built on workerHost: echoes, throws coded errors, or dies on request. */
+/**
+ * A worker script built on workerHost: echoes, throws coded errors, dies on request, or holds
+ * its thread in a long synchronous call (as a native ONNX Runtime run does), leaving a file
+ * when it starts and when it ends.
+ */
 const SCRIPT = `
 const { serveRequests } = require(${JSON.stringify(join(__dirname, 'workerHost.js'))});
 const { GeolocError } = require(${JSON.stringify(join(__dirname, '..', 'pipeline', 'errors.js'))});
 const { workerData } = require('node:worker_threads');
+const { writeFileSync } = require('node:fs');
 serveRequests(
   async () => {
     if (workerData === 'refuse') throw new GeolocError('GEOLOC_ERR_MODEL_UNREADABLE', 'refused at startup');
@@ -16,6 +22,12 @@ serveRequests(
   },
   async (body) => {
     if (body === 'die') process.exit(3);
+    if (body && body.busy) {
+      writeFileSync(body.busy + '.started', '');
+      for (const until = Date.now() + 300; Date.now() < until; );
+      writeFileSync(body.busy + '.finished', '');
+      return { result: 'done' };
+    }
     if (body === 'coded') throw new GeolocError('GEOLOC_ERR_INDEX_CORRUPT', 'coded failure');
     if (body === 'plain') throw new TypeError('plain failure');
     const data = new Float32Array([1, 2, 3]);
@@ -61,6 +73,20 @@ describe('WorkerClient', () => {
 
   test('a startup failure rejects start() with its code', async () => {
     await expect(WorkerClient.start(script, 'refuse', 'test')).rejects.toMatchObject(coded('GEOLOC_ERR_MODEL_UNREADABLE', 'refused at startup'));
+  });
+
+  test('close() lets the call in progress return before the worker exits, and starts none of those queued', async () => {
+    const client = await WorkerClient.start(script, 'x', 'test');
+    const running = join(tmp, 'running');
+    const queued = join(tmp, 'queued');
+    const first = expect(client.request({ busy: running })).rejects.toMatchObject(coded('GEOLOC_ERR_WORKER_CLOSED'));
+    const second = expect(client.request({ busy: queued })).rejects.toMatchObject(coded('GEOLOC_ERR_WORKER_CLOSED'));
+    await waitFor(() => existsSync(`${running}.started`), 5000, 'the worker to start its call');
+    await client.close();
+    await Promise.all([first, second]);
+    // terminating the thread would have cut the call short
+    expect(existsSync(`${running}.finished`)).toBe(true);
+    expect(existsSync(`${queued}.started`)).toBe(false);
   });
 
   test('a worker that dies fails its request and every later one with GEOLOC_ERR_WORKER_FAILED', async () => {

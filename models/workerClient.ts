@@ -1,7 +1,13 @@
 /** Main-thread side of a request/response worker thread (see workerProtocol.ts). */
 import { Worker } from 'node:worker_threads';
 import { GeolocError } from '../pipeline/errors';
-import { fromWireError, type ResponseMessage, type StartupMessage } from './workerProtocol';
+import { type CloseMessage, fromWireError, type ResponseMessage, type StartupMessage } from './workerProtocol';
+
+/**
+ * How long close() waits for the worker to leave the call it is in before terminating it:
+ * longer than any one model batch or index search takes.
+ */
+export const WORKER_CLOSE_GRACE_MS = 60_000;
 
 interface Pending {
   resolve(result: unknown): void;
@@ -15,12 +21,14 @@ export class WorkerClient<Ready> {
   /** set once the worker died: every later request fails with it */
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
+  private readonly exited: Promise<void>;
 
   private constructor(
     private readonly worker: Worker,
     readonly ready: Ready,
     private readonly label: string,
   ) {
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (message: ResponseMessage) => this.settle(message));
     worker.on('error', (err) => this.fail(new GeolocError('GEOLOC_ERR_WORKER_FAILED', `${label} worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
@@ -70,12 +78,19 @@ export class WorkerClient<Ready> {
     });
   }
 
-  /** Terminates the worker; pending requests reject with GEOLOC_ERR_WORKER_CLOSED. Safe to call twice. */
+  /**
+   * Ends the worker; pending requests reject with GEOLOC_ERR_WORKER_CLOSED at once. The worker
+   * exits when the call it is in returns: terminating a thread inside a native call (an ONNX
+   * Runtime run) can abort the whole process. One that has not exited after
+   * WORKER_CLOSE_GRACE_MS is terminated. Safe to call twice.
+   */
   close(): Promise<void> {
     if (!this.closing) {
       this.closed = true;
       this.failAll(new GeolocError('GEOLOC_ERR_WORKER_CLOSED', `${this.label} was closed while a request was in flight`));
-      this.closing = this.worker.terminate().then(() => undefined);
+      this.worker.postMessage({ close: true } satisfies CloseMessage);
+      const overdue = setTimeout(() => void this.worker.terminate(), WORKER_CLOSE_GRACE_MS);
+      this.closing = this.exited.finally(() => clearTimeout(overdue));
     }
     return this.closing;
   }

@@ -1,6 +1,6 @@
 /** Worker-thread side of the request/response protocol (see workerProtocol.ts). */
 import { parentPort } from 'node:worker_threads';
-import { toWireError, type RequestMessage, type ResponseMessage, type StartupMessage } from './workerProtocol';
+import { type CloseMessage, isCloseMessage, toWireError, type RequestMessage, type ResponseMessage, type StartupMessage } from './workerProtocol';
 
 export interface Reply {
   result: unknown;
@@ -15,16 +15,28 @@ function port() {
 
 /**
  * Runs `startup`, reports it, then answers requests one at a time: the native calls a
- * worker wraps (ONNX Runtime, FAISS) are synchronous, so a queue costs nothing.
+ * worker wraps (ONNX Runtime, FAISS) are synchronous, so a queue costs nothing. Asked to
+ * close, it exits between calls, never inside one (see WorkerClient.close).
  */
 export function serveRequests<Ready>(startup: () => Promise<Ready>, handle: (body: unknown) => Promise<Reply>): void {
   const parent = port();
   let queue = Promise.resolve();
+  let closing = false;
   startup().then(
     (ready) => {
       parent.postMessage({ type: 'ready', ready } satisfies StartupMessage<Ready>);
-      parent.on('message', ({ id, body }: RequestMessage) => {
+      parent.on('message', (message: RequestMessage | CloseMessage) => {
+        if (isCloseMessage(message)) {
+          closing = true;
+          void queue.then(() => process.exit(0));
+          return;
+        }
+        const { id, body } = message;
         queue = queue.then(async () => {
+          // a turn of the event loop first, so that a close that arrived during the call before runs first
+          await new Promise(setImmediate);
+          // the client already failed what was queued when it asked to close
+          if (closing) return;
           let response: ResponseMessage;
           let transfer: ArrayBuffer[] = [];
           try {

@@ -20,6 +20,15 @@ export interface RequestMessage {
   body: unknown;
 }
 
+/** Asks the worker to exit once the call it is in has returned, without starting the ones queued. */
+export interface CloseMessage {
+  close: true;
+}
+
+export function isCloseMessage(message: RequestMessage | CloseMessage): message is CloseMessage {
+  return 'close' in message;
+}
+
 export function toWireError(err: unknown): WireError {
   if (err instanceof GeolocError) return { code: err.code, message: err.message };
   return { message: err instanceof Error ? err.message : String(err) };

@@ -4,7 +4,7 @@ import { GeolocError } from '../pipeline/errors';
 import { type Logger, silentLogger } from '../pipeline/log';
 import type { Frame } from '../pipeline/types';
 import { Demand } from '../pipeline/video/demand';
-import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, probeFrameRate } from '../pipeline/video/ffmpegSource';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, learnFfmpegCapabilities, probeFrameRate } from '../pipeline/video/ffmpegSource';
 import { ffmpegFrames } from '../pipeline/video/ffmpegFrames';
 import { isNetworkKind, sourceKind } from '../pipeline/video/sourceKind';
 import { reconnectWithBackoff, type ReconnectOptions } from './reconnectWithBackoff';
@@ -88,14 +88,14 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
     const decodeWith = (settings: FfmpegDecodeOptions) => ffmpegFrames(source, kind, settings, demand, logger, events);
     const run =
       kind === 'file' && options.skipNonReferenceFrames === undefined
-        ? defer(() => probeFrameRate(source)).pipe(
-            switchMap((sourceFps) => {
+        ? defer(() => Promise.all([probeFrameRate(source), learnFfmpegCapabilities()])).pipe(
+            switchMap(([sourceFps]) => {
               const skip = sourceFps !== undefined && sourceFps >= SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING * options.fps;
               if (skip) logger.log({ level: 'info', message: `${source}: ${sourceFps} frames/s for ${options.fps} wanted; non-reference frames are not decoded` });
               return decodeWith({ ...ffmpegOptions, skipNonReferenceFrames: skip });
             }),
           )
-        : decodeWith(ffmpegOptions);
+        : defer(() => learnFfmpegCapabilities()).pipe(switchMap(() => decodeWith(ffmpegOptions)));
     const frames = live ? run.pipe(reconnectWithBackoff({ ...options.reconnect, describe: `live source ${source}`, logger })) : run;
     const subscription = frames.subscribe({
       next(rgb) {

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestVideo, testArtifactsDir } from '../../tests/support/testVideos';
-import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, probeFrameRate, videoFilter } from './ffmpegSource';
+import ffmpeg from 'fluent-ffmpeg';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, learnFfmpegCapabilities, probeFrameRate, videoFilter } from './ffmpegSource';
 import { sourceKind } from './sourceKind';
 
 const OPTIONS: FfmpegDecodeOptions = { ...DEFAULT_FFMPEG_OPTIONS, width: 224, height: 224, fps: 5, readTimeoutMs: 2000 };
@@ -37,6 +38,19 @@ describe('ffmpeg command construction', () => {
     expect(args('flight.mp4').inputOptions).toEqual([]);
     expect(args('flight.mp4', { decodeThreads: 1, skipNonReferenceFrames: true }).inputOptions).toEqual(['-threads', '1', '-skip_frame', 'noref']);
     expect(args('udp://0.0.0.0:5000', { decodeThreads: 2 }).inputOptions.slice(-2)).toEqual(['-threads', '2']);
+  });
+
+  test('learnFfmpegCapabilities asks once per process, and fluent-ffmpeg then answers its own checks without running ffmpeg', async () => {
+    const first = learnFfmpegCapabilities();
+    expect(learnFfmpegCapabilities()).toBe(first);
+    await first;
+    // a cached answer comes back synchronously; one that needs ffmpeg would come later
+    let formats: Record<string, unknown> | undefined;
+    let encoders: Record<string, unknown> | undefined;
+    ffmpeg.getAvailableFormats((_err, found) => (formats = found));
+    ffmpeg.getAvailableEncoders((_err, found) => (encoders = found));
+    expect(formats).toHaveProperty('rawvideo');
+    expect(encoders).toHaveProperty('rawvideo');
   });
 
   test('probeFrameRate reads a file\'s frame rate and says undefined for what is not a video', async () => {

@@ -153,6 +153,22 @@ export interface DecoderProcess {
   stop(): Promise<DecoderExit>;
 }
 
+let capabilitiesKnown: Promise<void> | undefined;
+
+/**
+ * Before its first command in a process, fluent-ffmpeg asks ffmpeg for its formats and then
+ * for its encoders, two more ffmpeg runs in turn on the way to the first frame. This asks both
+ * at once (fluent-ffmpeg keeps the answers for the process), so a caller can do it while it
+ * probes the source. Never rejects: a missing ffmpeg is reported by the decode itself.
+ */
+export function learnFfmpegCapabilities(): Promise<void> {
+  capabilitiesKnown ??= Promise.all([
+    new Promise<void>((resolve) => ffmpeg.getAvailableFormats(() => resolve())),
+    new Promise<void>((resolve) => ffmpeg.getAvailableEncoders(() => resolve())),
+  ]).then(() => undefined);
+  return capabilitiesKnown;
+}
+
 /**
  * Starts ffmpeg decoding `source` into `sink` (raw RGB24 frames back to back). The sink is
  * piped with `end: false`: the caller ends it after `exited`, so a sink that holds writes back
