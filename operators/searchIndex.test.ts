@@ -6,7 +6,7 @@ import { writeIndex } from '../models/indexWriter';
 import { SatelliteIndex, type SearchRegion } from '../models/satelliteIndex';
 import { haversineMeters } from '../pipeline/geo/wgs84';
 import type { Frame } from '../pipeline/types';
-import { testArtifactsDir } from '../tests/support/testVideos';
+import { runArtifactsDir } from '../tests/support/testVideos';
 import { searchIndex } from './searchIndex';
 
 const DIM = 16;
@@ -47,7 +47,7 @@ describe('searchIndex against a real FAISS index', () => {
   const chosen = [3, 27, 60];
 
   beforeAll(async () => {
-    const dir = join(testArtifactsDir('search-index'), `lattice-${process.pid}`);
+    const dir = join(runArtifactsDir('search-index'), 'lattice');
     rmSync(dir, { recursive: true, force: true });
     const vectors = await latticeIndex(dir);
     index = await SatelliteIndex.open(dir);

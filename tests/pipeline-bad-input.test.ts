@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expectFix, readJsonl, runCli, startCli, type CliResult } from './support/cli';
 import { freeUdpPort, killAndWait, startSender, waitFor } from './support/processes';
 import { syntheticFlight, type SyntheticFlight } from './support/syntheticFlight';
-import { testArtifactsDir } from './support/testVideos';
+import { runArtifactsDir } from './support/testVideos';
 import { tinyModelPath } from './support/tinyModel';
 
 const WAIT_MS = 20_000;
@@ -28,7 +28,7 @@ describe('bad input through geoloc run / replay / demo', () => {
 
   beforeAll(async () => {
     flight = await syntheticFlight();
-    dir = testArtifactsDir('pipeline-bad-input', String(process.pid));
+    dir = runArtifactsDir('pipeline-bad-input');
   });
 
   const common = () => ['--index', flight.index, '--model', flight.model, '--cpu'];

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { readJsonl, expectFix, parseJsonl, runCli, startCli } from './support/cli';
 import { waitFor } from './support/processes';
 import { syntheticFlight, type SyntheticFlight } from './support/syntheticFlight';
-import { testArtifactsDir } from './support/testVideos';
+import { runArtifactsDir } from './support/testVideos';
 
 const FPS = 5;
 
@@ -19,7 +19,7 @@ describe('geoloc run and replay on a synthetic flight', () => {
 
   beforeAll(async () => {
     flight = await syntheticFlight();
-    out = testArtifactsDir('pipeline-cli', String(process.pid));
+    out = runArtifactsDir('pipeline-cli');
   });
 
   const common = () => ['--index', flight.index, '--model', flight.model, '--fps', String(FPS), '--cpu'];

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../pipeline/paths';
+import { isAlive } from './processes';
 
 export interface TestVideoOptions {
   seconds: number;
@@ -19,6 +20,18 @@ export function testArtifactsDir(...parts: string[]): string {
   const dir = join(repoRoot(), 'test-artifacts', ...parts);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * A folder of this test process's own under test-artifacts/<parts>, named by its pid, kept after
+ * the run for a look; folders that earlier runs left there (pids no longer running) are removed.
+ */
+export function runArtifactsDir(...parts: string[]): string {
+  const parent = testArtifactsDir(...parts);
+  for (const entry of readdirSync(parent)) {
+    if (/^\d+$/.test(entry) && !isAlive(Number(entry))) rmSync(join(parent, entry), { recursive: true, force: true });
+  }
+  return testArtifactsDir(...parts, String(process.pid));
 }
 
 /** A real H.264 video of ffmpeg's moving test pattern, made once per size and kept in test-artifacts/videos. */
