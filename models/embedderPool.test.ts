@@ -10,7 +10,6 @@ import { imageTensorLength, rgbToTensor } from './tensor';
 
 const ONNX_GRAPH_FIELD = 7;
 
-/** n images of seeded pseudo-random pixels, as one batch tensor. */
 /** n packed RGB images of the model's input size, from a seeded generator. */
 function randomRgb(info: ModelInfo, n: number, seed: number): Uint8Array {
   const rgb = new Uint8Array(n * imageTensorLength(info));

@@ -29,8 +29,14 @@ export function rgbToTensor(rgb: Uint8Array | Buffer, width: number, height: num
   if (!Number.isInteger(offset) || offset < 0 || offset + pixels * RGB_CHANNELS > target.length) {
     throw new GeolocError('GEOLOC_ERR_TENSOR_SHAPE', `output tensor of length ${target.length} has no room for an image of ${pixels * RGB_CHANNELS} floats at offset ${offset}`);
   }
-  const [scaleR, scaleG, scaleB] = spec.std.map((std) => 1 / (BYTE_MAX * std)) as [number, number, number];
-  const [biasR, biasG, biasB] = spec.mean.map((mean, c) => -mean / spec.std[c]!) as [number, number, number];
+  const [meanR, meanG, meanB] = spec.mean;
+  const [stdR, stdG, stdB] = spec.std;
+  const scaleR = 1 / (BYTE_MAX * stdR);
+  const scaleG = 1 / (BYTE_MAX * stdG);
+  const scaleB = 1 / (BYTE_MAX * stdB);
+  const biasR = -meanR / stdR;
+  const biasG = -meanG / stdG;
+  const biasB = -meanB / stdB;
   const green = offset + pixels;
   const blue = green + pixels;
   // one pass over the pixels, reading each byte once (a pass per channel reads the image thrice)

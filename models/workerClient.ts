@@ -22,16 +22,18 @@ export class WorkerClient<Ready> {
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
   private readonly exited: Promise<void>;
+  private markExited!: () => void;
 
   private constructor(
     private readonly worker: Worker,
     readonly ready: Ready,
     private readonly label: string,
   ) {
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) => (this.markExited = resolve));
     worker.on('message', (message: ResponseMessage) => this.settle(message));
     worker.on('error', (err) => this.fail(new GeolocError('GEOLOC_ERR_WORKER_FAILED', `${label} worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
+      this.markExited();
       if (!this.closed) this.fail(new GeolocError('GEOLOC_ERR_WORKER_FAILED', `${label} worker exited unexpectedly (code ${code})`));
     });
   }

@@ -85,17 +85,17 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
         if (corruptLinesSeen <= CORRUPT_LINES_LOGGED) logger.log({ level: 'warn', code: 'GEOLOC_ERR_FRAME_CORRUPT', message: `${source}: ${line}` });
       },
     };
-    const decodeWith = (settings: FfmpegDecodeOptions) => ffmpegFrames(source, kind, settings, demand, logger, events);
-    const run =
-      kind === 'file' && options.skipNonReferenceFrames === undefined
-        ? defer(() => Promise.all([probeFrameRate(source), learnFfmpegCapabilities()])).pipe(
-            switchMap(([sourceFps]) => {
-              const skip = sourceFps !== undefined && sourceFps >= SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING * options.fps;
-              if (skip) logger.log({ level: 'info', message: `${source}: ${sourceFps} frames/s for ${options.fps} wanted; non-reference frames are not decoded` });
-              return decodeWith({ ...ffmpegOptions, skipNonReferenceFrames: skip });
-            }),
-          )
-        : defer(() => learnFfmpegCapabilities()).pipe(switchMap(() => decodeWith(ffmpegOptions)));
+    /** a file whose frames are not all wanted skips its non-reference frames (ffprobe tells its rate) */
+    const chooseSettings = async (): Promise<FfmpegDecodeOptions> => {
+      if (kind !== 'file' || options.skipNonReferenceFrames !== undefined) return ffmpegOptions;
+      const sourceFps = await probeFrameRate(source);
+      const skip = sourceFps !== undefined && sourceFps >= SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING * options.fps;
+      if (skip) logger.log({ level: 'info', message: `${source}: ${sourceFps} frames/s for ${options.fps} wanted; non-reference frames are not decoded` });
+      return { ...ffmpegOptions, skipNonReferenceFrames: skip };
+    };
+    const run = defer(() => Promise.all([chooseSettings(), learnFfmpegCapabilities()])).pipe(
+      switchMap(([settings]) => ffmpegFrames(source, kind, settings, demand, logger, events)),
+    );
     const frames = live ? run.pipe(reconnectWithBackoff({ ...options.reconnect, describe: `live source ${source}`, logger })) : run;
     const subscription = frames.subscribe({
       next(rgb) {

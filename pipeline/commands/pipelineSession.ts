@@ -56,7 +56,6 @@ export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG
 
 const FRAMES_IN_FLIGHT_PER_BATCH = DEFAULT_PIPELINE_CONFIG.framesInFlight / DEFAULT_PIPELINE_CONFIG.maxBatch;
 
-
 /** With --serve (port given): a gateway that publishes every fix and serves the map of the index's imagery. */
 export async function openServeGateway(port: number | undefined, values: GatewayArgValues & { index?: string }, logger: Logger): Promise<Gateway | undefined> {
   if (port === undefined) return undefined;
