@@ -13,7 +13,9 @@
  *   search);
  * - when the pipeline's layout differs (--workers, --threads), the embedder pool in that layout
  *   fed the same way, two batches per worker in flight.
- * Pipeline: `replay` of the video, lossless, fixes/s over its wall time. Each is measured
+ * Pipeline: `replay` of the video, lossless, fixes/s over its wall time. The process is set up as
+ * `geoloc replay` sets itself up (openLocalizer): a lossless read makes it a batch job
+ * (SCHED_BATCH), so the raw baseline measured after it runs under that policy too. Each is measured
  * `rounds` times, interleaved; the ratio of each round is its pipeline figure over its best raw
  * figure (the machine's speed drifts between rounds), and the median ratio is reported.
  */
@@ -27,7 +29,7 @@ import { embedderSessionOptions } from '../models/sessionOptions';
 import { imageTensorLength } from '../models/tensor';
 import { demoPaths } from '../pipeline/commands/demo';
 import { configFromArgs, openLocalizer } from '../pipeline/commands/pipelineSession';
-import { silentLogger } from '../pipeline/log';
+import { silentLogger, stderrLogger } from '../pipeline/log';
 import { repoRoot } from '../pipeline/paths';
 import { BATCHES_IN_FLIGHT_PER_WORKER } from '../pipeline/localize';
 import { replay } from '../pipeline/replay';
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
   });
   const config = configFromArgs({ batch: values.batch, fps: values.fps, workers: values.workers, threads: values.threads, cpu: true, flight: 'bench' });
   const rounds = Number(values.rounds);
-  const localizer = await openLocalizer(values.model, values.index, config, true);
+  const localizer = await openLocalizer(values.model, values.index, config, true, stderrLogger());
   const workers = localizer.embedder.size;
   // the raw session is one worker with ONNX Runtime's threads: any other layout is measured raw too
   const ownLayout = workers > 1 || config.intraOpThreads !== undefined;
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => (xs.length ? percentile([...xs].sort((a, b) => a - b), 50) : Number.NaN);
   const ratio = median(ratios);
   const threads = workers > 1 && config.workers === 'auto' ? config.intraOpThreads ?? 1 : config.intraOpThreads;
-  const layout = `${workers} worker${workers > 1 ? 's' : ''} × ${threads ?? 'all-core'} thread${threads === 1 ? '' : 's'}`;
+  const layout = `${workers} worker${workers > 1 ? 's' : ''} × ${threads ?? 'all-core'} thread${threads === 1 ? '' : 's'}, ${localizer.scheduling} scheduling`;
   const result = {
     bench: 'replay-throughput',
     video: values.video,
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
     fps: config.fps,
     workers,
     intraOpThreads: threads ?? 'ort-default',
+    scheduling: localizer.scheduling,
     framesPerReplay: framesIn,
     pipelineFixesPerSecond: pipeline,
     rawSessionImagesPerSecond: rawSession,

@@ -87,6 +87,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     fixesOut: run.stats.fixesOut,
     fps: run.wallSeconds > 0 ? run.stats.fixesOut / run.wallSeconds : 0,
     wallSeconds: run.wallSeconds,
+    scheduling: options.localizer.scheduling,
     ...scores,
     droppedFrames: run.stats.droppedFrames,
     model: {

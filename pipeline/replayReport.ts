@@ -3,6 +3,7 @@
  * fix's frame time (interpolated), and the smoothed estimate, the raw top-1 candidate and the
  * 95% radius are judged against it.
  */
+import type { SchedulingPolicy } from './batchScheduling';
 import { haversineMeters } from './geo/wgs84';
 import { type Logger, silentLogger } from './log';
 import { type Summary, summarize } from './stats';
@@ -17,6 +18,8 @@ export interface ReplayReport {
   /** fixes per second of wall time, decoding to the last fix */
   fps: number;
   wallSeconds: number;
+  /** 'batch': a lossless replay ran as a batch job (SCHED_BATCH, see scheduleAsBatchJob) */
+  scheduling: SchedulingPolicy;
   /** smoothed estimate vs telemetry, metres */
   errorMeters: Summary;
   /** the best tile of a global search (no tracker, no search region) vs telemetry, metres */
@@ -108,7 +111,7 @@ export function formatReport(report: ReplayReport): string {
     `replay of ${report.video}`,
     `  model   ${report.model.backbone} ${report.model.version} (${report.model.dim}-d, sha256 ${report.model.sha256.slice(0, HASH_SHOWN)}…) on ${report.model.provider}`,
     `  index   ${report.index.dir}: ${report.index.tiles} tiles`,
-    `  frames  ${report.framesIn} in, ${report.fixesOut} fixes out, ${report.droppedFrames} dropped, ${fmt(report.fps)} fixes/s over ${fmt(report.wallSeconds)} s`,
+    `  frames  ${report.framesIn} in, ${report.fixesOut} fixes out, ${report.droppedFrames} dropped, ${fmt(report.fps)} fixes/s over ${fmt(report.wallSeconds)} s (${report.scheduling} scheduling)`,
     `  error   smoothed p50 ${fmt(e.p50)} m, p95 ${fmt(e.p95)} m, max ${fmt(e.max)} m`,
     `  raw     top-1    p50 ${fmt(r.p50)} m, p95 ${fmt(r.p95)} m, max ${fmt(r.max)} m`,
     `  radius  95% radius holds the truth for ${fmt(report.coverage95 * PERCENT)}% of ${report.fixesWithTruth} fixes (median radius ${fmt(report.radiusM.p50)} m)`,

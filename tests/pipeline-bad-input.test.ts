@@ -146,6 +146,8 @@ describe('bad input through geoloc run / replay / demo', () => {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     expect(r.fixesOut).toBe(readJsonl(out).length);
     expect(r.fixesOut).toBeLessThan(flight.seconds * 5);
+    // a real-time replay is read as a live feed: its frames must not wait a batch time slice
+    expect(r.scheduling).toBe('default');
   });
 
   test('usage errors exit 2 with GEOLOC_ERR_USAGE; a demo without its artifacts says to run make setup', async () => {

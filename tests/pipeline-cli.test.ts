@@ -59,6 +59,7 @@ describe('geoloc run and replay on a synthetic flight', () => {
       framesIn: flight.seconds * FPS,
       fixesOut: flight.seconds * FPS,
       fps: expect.any(Number),
+      scheduling: 'batch',
       errorMeters: { p50: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) },
       rawTop1ErrorMeters: { p50: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) },
       coverage95: expect.any(Number),

@@ -83,7 +83,7 @@ export const demoCommand: Command = {
         throw new GeolocError('GEOLOC_ERR_SETUP_MISSING', `the demo needs ${missing.map((p) => relative(repoRoot(), p)).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not built yet; run make setup`);
       }
       const config = configFromArgs({ flight: 'fixture-flight', ...values }, DEMO_CONFIG);
-      localizer = await openLocalizer(values.model ?? paths.model, values.index ?? paths.index, config, true);
+      localizer = await openLocalizer(values.model ?? paths.model, values.index ?? paths.index, config, true, logger);
       mkdirSync(dirname(paths.report), { recursive: true });
       writer = JsonlWriter.open(paths.fixes);
       const built = localizer.index.manifest.settings;

@@ -18,7 +18,8 @@ import { describeError, GeolocError, isGeolocError } from '../errors';
 import { numberOption } from './options';
 import type { JsonlWriter } from '../jsonlWriter';
 import { type LocalizedFix, type LocalizeOptions, localize, newPipelineStats, type PipelineStats } from '../localize';
-import type { Logger } from '../log';
+import { type Logger, silentLogger } from '../log';
+import { type SchedulingPolicy, scheduleAsBatchJob } from '../batchScheduling';
 import type { FramePriors } from '../../operators/searchIndex';
 
 /** parseArgs definitions of the pipeline settings every localizing command takes. */
@@ -102,16 +103,26 @@ export function configFromArgs(values: PipelineArgValues, base: Partial<Pipeline
 export interface Localizer {
   embedder: EmbedderPool;
   index: SatelliteIndex;
+  /** the policy this process's threads, and the decoders it starts, run under */
+  scheduling: SchedulingPolicy;
   close(): Promise<void>;
 }
 
 /**
  * Starts the embedder pool and opens the index, refusing an index built with another model.
  * `lossless`: the pipeline will read a recording frame by frame (not a live stream), which
- * is what workers 'auto' lays the pool out for.
+ * is what workers 'auto' lays the pool out for, and the process runs as a batch job
+ * (scheduleAsBatchJob).
  */
-export async function openLocalizer(modelPath: string | undefined, indexDir: string | undefined, config: PipelineConfig, lossless: boolean): Promise<Localizer> {
+export async function openLocalizer(
+  modelPath: string | undefined,
+  indexDir: string | undefined,
+  config: PipelineConfig,
+  lossless: boolean,
+  logger: Logger = silentLogger,
+): Promise<Localizer> {
   if (!indexDir) throw new GeolocError('GEOLOC_ERR_USAGE', '--index <dir> is required: the satellite index to search (build one with geoloc index build)');
+  const scheduling = lossless ? await scheduleAsBatchJob(process.pid, logger) : 'default';
   const workers = config.workers !== 'auto' ? config.workers : lossless ? 'per-core' : 1;
   const embedder = await EmbedderPool.create({ modelPath: modelPath ?? defaultModelPath(), workers, providers: config.providers, intraOpThreads: config.intraOpThreads });
   let index: SatelliteIndex;
@@ -124,6 +135,7 @@ export async function openLocalizer(modelPath: string | undefined, indexDir: str
   return {
     embedder,
     index,
+    scheduling,
     close: async () => {
       await Promise.all([embedder.close(), index.close()]);
     },

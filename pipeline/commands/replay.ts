@@ -44,7 +44,7 @@ export const replayCommand: Command = {
       if (!values.telemetry) throw new GeolocError('GEOLOC_ERR_USAGE', '--telemetry <srt|csv> is required: the flight track the fixes are scored against');
       if (!values.report) throw new GeolocError('GEOLOC_ERR_USAGE', '--report <file> is required: where the JSON report goes');
       const config = configFromArgs(values);
-      localizer = await openLocalizer(values.model, values.index, config, !values.realtime);
+      localizer = await openLocalizer(values.model, values.index, config, !values.realtime, logger);
       gateway = await openServeGateway(serve.port, values, logger);
       writer = values.out ? JsonlWriter.open(values.out) : undefined;
       const { report, interrupted } = await replay({

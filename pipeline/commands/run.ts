@@ -41,7 +41,7 @@ export const runCommand: Command = {
       if (!values.source) throw new GeolocError('GEOLOC_ERR_USAGE', '--source <url|file|-> is required');
       const config = configFromArgs(values);
       const track = values.telemetry ? readTelemetry(values.telemetry) : undefined;
-      localizer = await openLocalizer(values.model, values.index, config, !readsLive(values.source, { live: values.live }));
+      localizer = await openLocalizer(values.model, values.index, config, !readsLive(values.source, { live: values.live }), logger);
       gateway = await openServeGateway(serve.port, values, logger);
       writer = JsonlWriter.open(values.out);
       const run = await runPipeline({
