@@ -18,8 +18,9 @@ const CHRT_TIMEOUT_MS = 5000;
  * bench's pipeline ÷ raw ratio rose from 0.864–0.886 to 0.888–0.910 (six rounds interleaved).
  * Live reads must not use it: a frame would wait a time slice for its thread.
  *
- * Never rejects: where the policy cannot be set (not Linux, no chrt) the process runs on under
- * the default policy, as fast as before, and the reason is logged.
+ * Never rejects: where chrt cannot set the policy (no chrt, a process gone) the process runs on
+ * under the default policy, as fast as before, and the reason is logged. Elsewhere than Linux
+ * there is no such policy and nothing is tried.
  */
 export function scheduleAsBatchJob(pid: number = process.pid, logger: Logger = silentLogger): Promise<SchedulingPolicy> {
   if (process.platform !== 'linux') return Promise.resolve('default');
