@@ -18,8 +18,11 @@
  * (SCHED_BATCH), so the raw baseline measured after it runs under that policy too. Each is measured
  * `rounds` times, interleaved; the ratio of each round is its pipeline figure over its best raw
  * figure (the machine's speed drifts between rounds), and the median ratio is reported.
+ * Each round also says where the replay's CPU went besides the model (bench/cpuSplit.ts): the
+ * decoder, the main thread and its GC pauses, against the core-seconds the replay had.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -34,6 +37,7 @@ import { repoRoot } from '../pipeline/paths';
 import { BATCHES_IN_FLIGHT_PER_WORKER } from '../pipeline/localize';
 import { replay } from '../pipeline/replay';
 import { percentile } from '../pipeline/stats';
+import { type CpuSplit, measureCpuSplit } from './cpuSplit';
 
 const TARGET_RATIO = 0.9;
 const WARMUP_BATCHES = 3;
@@ -76,6 +80,16 @@ async function rawPoolImagesPerSecond(pool: EmbedderPool, batch: number, images:
   return (runs * batch) / ((performance.now() - began) / 1000);
 }
 
+/** Where a replay's CPU went besides the model: what the ratio's shortfall is made of. */
+function describeCpu(cpu: CpuSplit): string {
+  const seconds = (s: number | undefined) => (s === undefined ? 'n/a' : `${s.toFixed(2)} s`);
+  const cores = availableParallelism();
+  return (
+    `${cpu.processS.toFixed(1)} s in this process (of ${(cpu.wallS * cores).toFixed(1)} core-s on ${cores} cores), decoder ${seconds(cpu.childrenS)}, ` +
+    `main thread ${seconds(cpu.mainThreadS)} with ${seconds(cpu.gcPauseS)} of GC pauses (${cpu.majorGcs} major)`
+  );
+}
+
 async function main(): Promise<void> {
   const demo = demoPaths();
   const { values } = parseArgs({
@@ -102,11 +116,14 @@ async function main(): Promise<void> {
   const rawSession: number[] = [];
   const rawPool: number[] = [];
   const ratios: number[] = [];
+  const replayCpu: CpuSplit[] = [];
   let framesIn = 0;
   try {
     for (let round = 0; round < rounds; round++) {
-      const { report } = await replay({ video: values.video, telemetryPath: values.telemetry, config, localizer, logger: silentLogger });
+      const { result, cpu } = await measureCpuSplit(() => replay({ video: values.video, telemetryPath: values.telemetry, config, localizer, logger: silentLogger }));
+      const { report } = result;
       pipeline.push(report.fps);
+      replayCpu.push(cpu);
       framesIn = report.framesIn;
       const { path, inputSize } = localizer.embedder.info;
       rawSession.push(await rawSessionImagesPerSecond(path, config.maxBatch, inputSize, framesIn));
@@ -115,6 +132,7 @@ async function main(): Promise<void> {
       ratios.push(report.fps / best);
       const poolNote = ownLayout ? `, raw pool ${rawPool[round]!.toFixed(1)} images/s` : '';
       process.stderr.write(`round ${round + 1}/${rounds}: pipeline ${report.fps.toFixed(1)} fixes/s, raw session ${rawSession[round]!.toFixed(1)} images/s${poolNote}: ${ratios[round]!.toFixed(3)}\n`);
+      process.stderr.write(`  the replay's CPU: ${describeCpu(cpu)}\n`);
     }
   } finally {
     await localizer.close();
@@ -138,6 +156,7 @@ async function main(): Promise<void> {
     rawSessionImagesPerSecond: rawSession,
     rawPoolImagesPerSecond: rawPool,
     ratios,
+    replayCpu,
     ratio,
     target: TARGET_RATIO,
     pass: ratio >= TARGET_RATIO,
