@@ -3,8 +3,8 @@
  * child processes it reaped (ffmpeg, ffprobe), and the main thread's garbage collection pauses.
  * Tells a benchmark's reader what besides the model took the cores.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { readProcStat, STAT_FIELD } from '../tests/support/procStat';
 
 /** proc(5) reports thread and child times in USER_HZ ticks, which Linux fixes at 100 per second. */
 const USER_HZ = 100;
@@ -27,15 +27,15 @@ export interface CpuSplit {
 /** A 'gc' performance entry: its detail says which kind of collection it was. */
 type GcEntry = PerformanceEntry & { detail?: { kind?: number } };
 
-/** Fields 14 and 15 (utime, stime), or 16 and 17 (cutime, cstime), of a /proc stat file. */
-function statSeconds(path: string, children: boolean): number | undefined {
-  if (!existsSync(path)) return undefined;
-  const stat = readFileSync(path, 'utf8');
-  // the command name (field 2) may hold spaces: count fields after its closing parenthesis
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const first = children ? 13 : 11;
-  return (Number(fields[first]) + Number(fields[first + 1])) / USER_HZ;
+/** CPU seconds in a stat line's two time fields (user and system). */
+function statSeconds(path: string, user: number, system: number): number | undefined {
+  const field = readProcStat(path);
+  return field && (field(user) + field(system)) / USER_HZ;
 }
+
+const mainThreadSeconds = () => statSeconds('/proc/thread-self/stat', STAT_FIELD.utime, STAT_FIELD.stime);
+/** children that have ended and been waited for */
+const childrenSeconds = () => statSeconds('/proc/self/stat', STAT_FIELD.cutime, STAT_FIELD.cstime);
 
 function difference(after: number | undefined, before: number | undefined): number | undefined {
   return after === undefined || before === undefined ? undefined : after - before;
@@ -55,16 +55,16 @@ export async function measureCpuSplit<T>(work: () => Promise<T>): Promise<{ resu
   observer.observe({ entryTypes: ['gc'] });
   const startedAt = performance.now();
   const processBefore = process.cpuUsage();
-  const mainBefore = statSeconds('/proc/thread-self/stat', false);
-  const childrenBefore = statSeconds('/proc/self/stat', true);
+  const mainBefore = mainThreadSeconds();
+  const childrenBefore = childrenSeconds();
   try {
     const result = await work();
     const used = process.cpuUsage(processBefore);
     const cpu = {
       wallS: (performance.now() - startedAt) / MS_PER_S,
       processS: (used.user + used.system) / MICROS_PER_S,
-      mainThreadS: difference(statSeconds('/proc/thread-self/stat', false), mainBefore),
-      childrenS: difference(statSeconds('/proc/self/stat', true), childrenBefore),
+      mainThreadS: difference(mainThreadSeconds(), mainBefore),
+      childrenS: difference(childrenSeconds(), childrenBefore),
     };
     // Node records a collection on the event loop's next turn; what observers were not yet handed is taken here
     await new Promise((resolve) => setImmediate(resolve));

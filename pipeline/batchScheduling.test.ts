@@ -1,20 +1,16 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { scheduleAsBatchJob } from './batchScheduling';
 import { RecordingLogger } from './log';
+import { readProcStat, STAT_FIELD } from '../tests/support/procStat';
 
 /** sched(7): the policy numbers /proc reports */
 const SCHED_OTHER = 0;
 const SCHED_BATCH = 3;
-/** proc(5): a task's policy is field 41 of its stat line; fields after the command name start at 3 */
-const POLICY_FIELD = 41;
-const FIRST_FIELD_AFTER_COMMAND = 3;
 
 function policyOf(pid: number, tid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[POLICY_FIELD - FIRST_FIELD_AFTER_COMMAND]);
+  return readProcStat(`/proc/${pid}/task/${tid}/stat`)!(STAT_FIELD.policy);
 }
 
 function threadPolicies(pid: number): number[] {
