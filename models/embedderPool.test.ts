@@ -73,6 +73,20 @@ describe('EmbedderPool', () => {
     }
   });
 
+  test('a transferred input is handed to the worker and left empty, with the result a copied one gives; a view into a larger buffer is copied', async () => {
+    const copied = await pool.embed(randomRgb(info, 2, 31), 2);
+    const handedOver = randomRgb(info, 2, 31);
+    const transferred = await pool.embed(handedOver, 2, { transfer: true });
+    expect(handedOver).toHaveLength(0);
+    expect(transferred.descriptors).toEqual(copied.descriptors);
+    const larger = new Uint8Array(3 * imageTensorLength(info));
+    larger.set(randomRgb(info, 2, 31), imageTensorLength(info));
+    const view = larger.subarray(imageTensorLength(info));
+    const fromView = await pool.embed(view, 2, { transfer: true });
+    expect(view).toHaveLength(2 * imageTensorLength(info));
+    expect(fromView.descriptors).toEqual(copied.descriptors);
+  });
+
   test("'per-core' on the CPU starts one worker per core, and they give the same embeddings as one worker", async () => {
     const perCore = await EmbedderPool.create({ modelPath, workers: 'per-core', providers: ['cpu'] });
     try {

@@ -95,9 +95,11 @@ export class EmbedderPool {
   /**
    * Embeds n images laid out back to back: a normalised [n, 3, H, W] tensor (see rgbToTensor),
    * or packed RGB bytes at the model's input size, which the worker normalises. The input is
-   * copied to the worker before this returns, so the caller may reuse it at once.
+   * copied to the worker before this returns, so the caller may reuse it at once; or, with
+   * `transfer`, its memory is handed to the worker (no copy) and the caller's input is left
+   * empty. Only an input that spans its whole buffer can be handed over; another is copied.
    */
-  async embed(input: Float32Array | Uint8Array, n: number): Promise<EmbeddingBatch> {
+  async embed(input: Float32Array | Uint8Array, n: number, options: { transfer?: boolean } = {}): Promise<EmbeddingBatch> {
     if (this.closing) throw new GeolocError('GEOLOC_ERR_WORKER_CLOSED', `the embedder pool for ${this.info.path} was closed; create a new one`);
     const perImage = imageTensorLength(this.info);
     if (!Number.isInteger(n) || n < 1 || input.length !== n * perImage) {
@@ -106,7 +108,8 @@ export class EmbedderPool {
       throw new GeolocError('GEOLOC_ERR_TENSOR_SHAPE', `a batch of ${n} images needs ${n}×3×${h}×${w} = ${n * perImage} ${unit}, got ${input.length}`);
     }
     const worker = this.workers.reduce((idlest, w) => (w.inFlight < idlest.inFlight ? w : idlest));
-    const result = await worker.request<EmbedResult>({ input, n } satisfies EmbedRequest);
+    const handOver = options.transfer === true && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+    const result = await worker.request<EmbedResult>({ input, n } satisfies EmbedRequest, handOver ? [input.buffer as ArrayBuffer] : []);
     return { n, dim: this.info.dim, provider: this.provider, ...result };
   }
 

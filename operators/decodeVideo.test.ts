@@ -2,6 +2,8 @@ import { createReadStream, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, Subject, take, toArray } from 'rxjs';
 import { RecordingLogger } from '../pipeline/log';
+import { writeNorthUp } from '../pipeline/video/northUp';
+import { frameBytes } from '../pipeline/video/pixelFormat';
 import { isAlive, waitFor } from '../tests/support/processes';
 import { makeTestVideo, referenceFrames, testArtifactsDir } from '../tests/support/testVideos';
 import { type DecodedFrame, decodeVideo } from './decodeVideo';
@@ -33,9 +35,9 @@ describe('decodeVideo from files and stdin', () => {
     expect(frames).toHaveLength(reference.length / frameBytes);
     expect(frames).toHaveLength(SECONDS * FPS);
     frames.forEach((frame, i) => {
-      expect(frame).toMatchObject({ index: i, width: SIZE.width, height: SIZE.height });
+      expect(frame).toMatchObject({ index: i, width: SIZE.width, height: SIZE.height, format: 'rgb24' });
       expect(frame.t).toBeCloseTo(i / FPS, 9);
-      expect(frame.rgb.equals(reference.subarray(i * frameBytes, (i + 1) * frameBytes))).toBe(true);
+      expect(frame.pixels.equals(reference.subarray(i * frameBytes, (i + 1) * frameBytes))).toBe(true);
     });
   });
 
@@ -45,8 +47,8 @@ describe('decodeVideo from files and stdin', () => {
     const frameBytes = SIZE.width * SIZE.height * 3;
     const everyFrame = referenceFrames(withB, SIZE.width, SIZE.height);
     /** which source frame (by index) an RGB frame is, compared byte for byte */
-    const sourceIndex = (rgb: Buffer) => {
-      for (let j = 0; j * frameBytes < everyFrame.length; j++) if (rgb.equals(everyFrame.subarray(j * frameBytes, (j + 1) * frameBytes))) return j;
+    const sourceIndex = (pixels: Buffer) => {
+      for (let j = 0; j * frameBytes < everyFrame.length; j++) if (pixels.equals(everyFrame.subarray(j * frameBytes, (j + 1) * frameBytes))) return j;
       return -1;
     };
     const logger = new RecordingLogger();
@@ -54,9 +56,9 @@ describe('decodeVideo from files and stdin', () => {
     const decodingAll = await collect(withB, { skipNonReferenceFrames: false });
     expect(logger.records.some((r) => /non-reference frames are not decoded/.test(r.message))).toBe(true);
     expect(skipping.map((f) => [f.index, f.t])).toEqual(decodingAll.map((f) => [f.index, f.t]));
-    const offsets = skipping.map((frame, i) => sourceIndex(decodingAll[i]!.rgb) - sourceIndex(frame.rgb));
-    expect(decodingAll.every((frame) => sourceIndex(frame.rgb) >= 0)).toBe(true);
-    expect(skipping.every((frame) => sourceIndex(frame.rgb) >= 0)).toBe(true);
+    const offsets = skipping.map((frame, i) => sourceIndex(decodingAll[i]!.pixels) - sourceIndex(frame.pixels));
+    expect(decodingAll.every((frame) => sourceIndex(frame.pixels) >= 0)).toBe(true);
+    expect(skipping.every((frame) => sourceIndex(frame.pixels) >= 0)).toBe(true);
     // at most a B-frame run earlier, and some frames did come from a skipped run's reference
     expect(offsets.every((d) => d >= 0 && d <= bframes)).toBe(true);
     expect(offsets.some((d) => d > 0)).toBe(true);
@@ -74,7 +76,7 @@ describe('decodeVideo from files and stdin', () => {
     const ts = makeTestVideo({ seconds: SECONDS, extension: 'ts' });
     const frames = await collect('-', { stdin: createReadStream(ts) });
     expect(frames.map((f) => f.index)).toEqual([...Array(SECONDS * FPS).keys()]);
-    expect(frames[3]!.rgb.equals(referenceFrames(ts, SIZE.width, SIZE.height, FPS).subarray(3 * frames[3]!.rgb.length, 4 * frames[3]!.rgb.length))).toBe(true);
+    expect(frames[3]!.pixels.equals(referenceFrames(ts, SIZE.width, SIZE.height, FPS).subarray(3 * frames[3]!.pixels.length, 4 * frames[3]!.pixels.length))).toBe(true);
   });
 
   test('a missing file and a file that is not a video fail with GEOLOC_ERR_SOURCE_UNREADABLE naming it', async () => {
@@ -146,5 +148,66 @@ describe('decodeVideo from files and stdin', () => {
     expect(pids).toHaveLength(1);
     // a zombie still answers kill(pid, 0); a reaped process does not
     await waitFor(() => !isAlive(pids[0]!), 5000, `ffmpeg ${pids[0]} to be reaped`);
+  });
+});
+
+describe('decodeVideo with acceptYuv', () => {
+  /**
+   * How far, on average, a YUV frame turned into RGB (by writeNorthUp, unturned, from the
+   * centre square) is from the exact conversion of the same frame: levels per channel.
+   */
+  function colourError(frame: DecodedFrame, exact: Buffer): number {
+    const side = Math.min(frame.width, frame.height);
+    const rgb = new Uint8Array(side * side * 3);
+    writeNorthUp(frame, side, 0, rgb, 0);
+    const left = (frame.width - side) / 2;
+    let sum = 0;
+    let n = 0;
+    // the last row and column have no neighbour to blend with and are fill colour
+    for (let y = 0; y < side - 1; y++) {
+      for (let x = 0; x < side - 1; x++) {
+        for (let c = 0; c < 3; c++) sum += Math.abs(rgb[3 * (y * side + x) + c]! - exact[3 * (y * frame.width + x + left) + c]!);
+        n += 3;
+      }
+    }
+    return sum / n;
+  }
+
+  test.each([
+    ['untagged, read as BT.601', undefined, 'bt601'],
+    ['BT.709, tagged', 'bt709', 'bt709'],
+    ['full range, tagged', 'full-range', 'bt601'],
+  ] as const)('a YUV file (%s) comes as the 4:2:0 planes ffmpeg gives, with its matrix, and converts to the colours of an exact conversion', async (_, colour, matrix) => {
+    // smooth colour: where colour changes every pixel, 4:2:0 cannot hold it whatever reads it
+    const video = makeTestVideo({ seconds: 1, colour, pattern: 'gradients' });
+    const frames = await collect(video, { acceptYuv: true });
+    const planes = referenceFrames(video, SIZE.width, SIZE.height, FPS, 'yuv420p');
+    const exact = referenceFrames(video, SIZE.width, SIZE.height, FPS, 'rgb24-exact');
+    const yuvBytes = frameBytes('yuv420p', SIZE.width, SIZE.height);
+    const rgbBytes = frameBytes('rgb24', SIZE.width, SIZE.height);
+    expect(frames).toHaveLength(FPS);
+    frames.forEach((frame, i) => {
+      expect(frame).toMatchObject({ index: i, format: 'yuv420p', matrix: { name: matrix } });
+      expect(frame.pixels.equals(planes.subarray(i * yuvBytes, (i + 1) * yuvBytes))).toBe(true);
+      expect(colourError(frame, exact.subarray(i * rgbBytes, (i + 1) * rgbBytes))).toBeLessThan(1.5);
+    });
+    if (colour === 'bt709') {
+      // read in the other matrix, the same planes are visibly off
+      const misread = { ...frames[0]!, matrix: { name: 'bt601', kr: 0.299, kb: 0.114 } };
+      expect(colourError(misread, exact.subarray(0, rgbBytes))).toBeGreaterThan(5);
+    }
+  });
+
+  test('RGB video, an odd size and a stream without a probe come as RGB24', async () => {
+    const rgbVideo = makeTestVideo({ seconds: 1, colour: 'rgb' });
+    const [fromRgb] = await collect(rgbVideo, { acceptYuv: true });
+    expect(fromRgb!.format).toBe('rgb24');
+    expect(fromRgb!.pixels.equals(referenceFrames(rgbVideo, SIZE.width, SIZE.height, FPS).subarray(0, fromRgb!.pixels.length))).toBe(true);
+    const video = makeTestVideo({ seconds: 1 });
+    const [odd] = await collect(video, { acceptYuv: true, width: 63, height: 47 });
+    expect(odd).toMatchObject({ format: 'rgb24', width: 63, height: 47 });
+    const ts = makeTestVideo({ seconds: 1, extension: 'ts' });
+    const [piped] = await collect('-', { acceptYuv: true, stdin: createReadStream(ts) });
+    expect(piped!.format).toBe('rgb24');
   });
 });

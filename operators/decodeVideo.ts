@@ -4,22 +4,29 @@ import { GeolocError } from '../pipeline/errors';
 import { type Logger, silentLogger } from '../pipeline/log';
 import type { Frame } from '../pipeline/types';
 import { Demand } from '../pipeline/video/demand';
-import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, learnFfmpegCapabilities, probeFrameRate } from '../pipeline/video/ffmpegSource';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, learnFfmpegCapabilities, probeVideoStream } from '../pipeline/video/ffmpegSource';
 import { ffmpegFrames } from '../pipeline/video/ffmpegFrames';
+import { fitsFormat, type YuvMatrix } from '../pipeline/video/pixelFormat';
 import { isNetworkKind, sourceKind } from '../pipeline/video/sourceKind';
 import { reconnectWithBackoff, type ReconnectOptions } from './reconnectWithBackoff';
 
-/** A decoded frame, with the moment its last byte arrived (for latency) and the source it came from. */
-export interface DecodedFrame extends Frame {
+/** A decoded frame, with the moment its last byte arrived (for latency). */
+export type DecodedFrame = Frame & {
   /** performance.now() when the frame was complete in memory */
   decodedAt: number;
-}
+};
 
-export interface DecodeVideoOptions extends Partial<Omit<FfmpegDecodeOptions, 'width' | 'height' | 'fps'>> {
+export interface DecodeVideoOptions extends Partial<Omit<FfmpegDecodeOptions, 'width' | 'height' | 'fps' | 'pixelFormat'>> {
   width: number;
   height: number;
   /** frames per second ffmpeg delivers */
   fps: number;
+  /**
+   * deliver YUV 4:2:0 frames where their colour matrix is known (a file whose video is YUV, at
+   * an even width and height): half the bytes of RGB24 and no conversion in ffmpeg, for a
+   * consumer that samples the frames anyway. Other sources give RGB24. Default false.
+   */
+  acceptYuv?: boolean;
   /** reconnect settings for network sources (files and stdin are never reconnected) */
   reconnect?: Partial<Omit<ReconnectOptions, 'describe' | 'logger'>>;
   /**
@@ -49,10 +56,11 @@ const SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING = 4;
 const CORRUPT_LINES_LOGGED = 5;
 
 /**
- * Decodes a file, stdin ("-") or a live rtsp/udp/tcp/srt stream into RGB24 frames of
- * width × height at `fps`, numbered from 0 without gaps across reconnects. A file's frame time
- * is its index / fps; a live frame's time is its arrival, in seconds since subscription, so
- * the gap of an outage shows. Live streams that die are reconnected with bounded backoff.
+ * Decodes a file, stdin ("-") or a live rtsp/udp/tcp/srt stream into RGB24 (or, when accepted,
+ * YUV 4:2:0) frames of width × height at `fps`, numbered from 0 without gaps across reconnects.
+ * A file's frame time is its index / fps; a live frame's time is its arrival, in seconds since
+ * subscription, so the gap of an outage shows. Live streams that die are reconnected with
+ * bounded backoff.
  */
 export function decodeVideo(source: string, options: DecodeVideoOptions): Observable<DecodedFrame> {
   return new Observable<DecodedFrame>((subscriber) => {
@@ -72,6 +80,8 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
     const demand = new Demand(options.request$ ? 0 : Infinity);
     const grants = options.request$?.subscribe({ next: (n) => demand.grant(n), error: (err) => subscriber.error(err) });
     const startedAt = performance.now();
+    // set once the file is probed; RGB24 frames until then (and for every other source)
+    let yuvMatrix: YuvMatrix | undefined;
     let index = 0;
     let corruptLinesSeen = 0;
 
@@ -85,23 +95,31 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
         if (corruptLinesSeen <= CORRUPT_LINES_LOGGED) logger.log({ level: 'warn', code: 'GEOLOC_ERR_FRAME_CORRUPT', message: `${source}: ${line}` });
       },
     };
-    /** a file whose frames are not all wanted skips its non-reference frames (ffprobe tells its rate) */
+    /**
+     * What ffprobe tells of a file: a file whose frames are not all wanted skips its
+     * non-reference frames (by its rate), and one in a known YUV matrix can be delivered as YUV.
+     */
     const chooseSettings = async (): Promise<FfmpegDecodeOptions> => {
-      if (kind !== 'file' || options.skipNonReferenceFrames !== undefined) return ffmpegOptions;
-      const sourceFps = await probeFrameRate(source);
-      const skip = sourceFps !== undefined && sourceFps >= SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING * options.fps;
-      if (skip) logger.log({ level: 'info', message: `${source}: ${sourceFps} frames/s for ${options.fps} wanted; non-reference frames are not decoded` });
-      return { ...ffmpegOptions, skipNonReferenceFrames: skip };
+      const wantsYuv = options.acceptYuv === true && fitsFormat('yuv420p', options.width, options.height);
+      if (kind !== 'file' || (options.skipNonReferenceFrames !== undefined && !wantsYuv)) return ffmpegOptions;
+      const stream = await probeVideoStream(source);
+      const skip = options.skipNonReferenceFrames ?? (stream.fps !== undefined && stream.fps >= SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING * options.fps);
+      if (skip && options.skipNonReferenceFrames === undefined) {
+        logger.log({ level: 'info', message: `${source}: ${stream.fps} frames/s for ${options.fps} wanted; non-reference frames are not decoded` });
+      }
+      if (wantsYuv) yuvMatrix = stream.yuvMatrix;
+      return { ...ffmpegOptions, skipNonReferenceFrames: skip, pixelFormat: yuvMatrix ? 'yuv420p' : 'rgb24' };
     };
     const run = defer(() => Promise.all([chooseSettings(), learnFfmpegCapabilities()])).pipe(
       switchMap(([settings]) => ffmpegFrames(source, kind, settings, demand, logger, events)),
     );
     const frames = live ? run.pipe(reconnectWithBackoff({ ...options.reconnect, describe: `live source ${source}`, logger })) : run;
     const subscription = frames.subscribe({
-      next(rgb) {
+      next(pixels) {
         const decodedAt = performance.now();
         const t = live ? (decodedAt - startedAt) / MS_PER_S : index / options.fps;
-        subscriber.next({ index, t, width: options.width, height: options.height, rgb, decodedAt });
+        const header = { index, t, width: options.width, height: options.height, decodedAt };
+        subscriber.next(yuvMatrix ? { ...header, format: 'yuv420p', pixels, matrix: yuvMatrix } : { ...header, format: 'rgb24', pixels });
         index += 1;
       },
       error: (err) => subscriber.error(err),

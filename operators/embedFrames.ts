@@ -12,7 +12,8 @@ export interface EmbeddedBatch {
  * Runs each batch through the embedder pool (ONNX Runtime in worker threads), keeping up to
  * `concurrency` batches in flight (one per worker keeps every worker busy while the next batch
  * is decoded) and emitting results in input order. Batches that arrive while all slots are busy
- * wait here.
+ * wait here. A batch's input is handed to its worker rather than copied (see EmbedderPool.embed),
+ * so it is empty from then on: the batch emitted carries its embedding instead.
  */
 export function embedFrames<B extends { input: Float32Array | Uint8Array; n: number }>(pool: Embedder, concurrency = 1): OperatorFunction<B, B & EmbeddedBatch> {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -28,7 +29,7 @@ export function embedFrames<B extends { input: Float32Array | Uint8Array; n: num
       const start = (batch: B) => {
         const slot: { batch: B; embedding?: EmbeddingBatch } = { batch };
         slots.push(slot);
-        pool.embed(batch.input, batch.n).then(
+        pool.embed(batch.input, batch.n, { transfer: true }).then(
           (embedding) => {
             slot.embedding = embedding;
             pump();

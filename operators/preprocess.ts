@@ -2,6 +2,9 @@ import { map, type OperatorFunction } from 'rxjs';
 import { imageTensorLength, type TensorSpec } from '../models/tensor';
 import { GeolocError } from '../pipeline/errors';
 import type { Frame } from '../pipeline/types';
+import { writeNorthUp } from '../pipeline/video/northUp';
+
+const DEG = Math.PI / 180;
 
 /** Frames and the model input made from them: their RGB bytes back to back. */
 export interface TensorBatch<F extends Frame = Frame> {
@@ -11,22 +14,40 @@ export interface TensorBatch<F extends Frame = Frame> {
   input: Uint8Array;
 }
 
+export interface PreprocessOptions<F extends Frame> {
+  /**
+   * degrees clockwise from north that the top of a frame faces: the frame is turned north-up,
+   * so that it looks like the north-up satellite tiles it is matched against. Undefined (for
+   * a frame, or no function) leaves the frame as it faces.
+   */
+  headingDeg?: (frame: F) => number | undefined;
+}
+
 /**
- * Packs a batch of frames into one buffer for the embedder. ffmpeg already scaled the frames to
- * the model's input size, so no image library is needed; normalising to floats happens in the
- * embedder worker, into a tensor it reuses, so this thread neither computes nor copies a float
- * tensor four times the size. A frame of another size fails with GEOLOC_ERR_TENSOR_SHAPE.
+ * Packs a batch of frames into one buffer for the embedder. An RGB frame at the model's input
+ * size is copied as it is. Any other frame of a square model input (a finer one, YUV, one to
+ * turn north-up) is sampled into it: the centre square of its shorter side, turned by its
+ * heading, bilinearly (see writeNorthUp); so the pixels of a frame are converted only where the
+ * model reads them. Normalising to floats happens in the embedder worker. A frame the model
+ * cannot take fails with GEOLOC_ERR_TENSOR_SHAPE.
  */
-export function preprocess<F extends Frame>(spec: TensorSpec): OperatorFunction<F[], TensorBatch<F>> {
+export function preprocess<F extends Frame>(spec: TensorSpec, options: PreprocessOptions<F> = {}): OperatorFunction<F[], TensorBatch<F>> {
   const perImage = imageTensorLength(spec);
   const [height, width] = spec.inputSize;
   return map((frames) => {
     const input = new Uint8Array(frames.length * perImage);
     frames.forEach((frame, i) => {
-      if (frame.width !== width || frame.height !== height || frame.rgb.length !== perImage) {
-        throw new GeolocError('GEOLOC_ERR_TENSOR_SHAPE', `frame ${frame.index} is ${frame.width}×${frame.height} (${frame.rgb.length} bytes) but the model takes ${width}×${height} RGB; resize it first`);
+      const heading = options.headingDeg?.(frame);
+      if (heading === undefined && frame.format === 'rgb24' && frame.width === width && frame.height === height && frame.pixels.length === perImage) {
+        input.set(frame.pixels, i * perImage);
+      } else if (height === width) {
+        writeNorthUp(frame, width, (heading ?? 0) * DEG, input, i * perImage);
+      } else {
+        throw new GeolocError(
+          'GEOLOC_ERR_TENSOR_SHAPE',
+          `frame ${frame.index} is ${frame.width}×${frame.height} ${frame.format} (${frame.pixels.length} bytes) but the model takes ${width}×${height} RGB, and only a square input is sampled from other frames; resize it first`,
+        );
       }
-      input.set(frame.rgb, i * perImage);
     });
     return { frames, n: frames.length, input };
   });

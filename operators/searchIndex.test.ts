@@ -58,7 +58,7 @@ describe('searchIndex against a real FAISS index', () => {
       descriptors.set(vectors.subarray(id * DIM, (id + 1) * DIM), i * DIM);
       chosen[i] = tile.id;
     }
-    const frames: Frame[] = chosen.map((_, i) => ({ index: 10 + i, t: (10 + i) / 5, width: 1, height: 1, rgb: Buffer.alloc(3) }));
+    const frames: Frame[] = chosen.map((_, i) => ({ index: 10 + i, t: (10 + i) / 5, width: 1, height: 1, format: 'rgb24', pixels: Buffer.alloc(3) }));
     batch = { frames, embedding: { n: chosen.length, dim: DIM, descriptors, foreground: new Float32Array(0), foregroundShape: [chosen.length, 0, 0], provider: 'cpu', inferenceMs: 0 } };
   });
   afterAll(() => index?.close());

@@ -1,8 +1,8 @@
 /**
  * The localization pipeline: video in, smoothed fixes out.
  *
- *   decodeVideo ─► [derotate by telemetry heading] ─► (live: latestFrame | replay: lossless,
- *     credit-paced) ─► batchFrames ─► preprocess ─► embedFrames (ONNX Runtime workers)
+ *   decodeVideo ─► (live: latestFrame | replay: lossless, credit-paced) ─► batchFrames
+ *     ─► preprocess [turned north-up by telemetry heading] ─► embedFrames (ONNX Runtime workers)
  *     ─► searchIndex (FAISS worker, frame by frame, the track prior as region) ─► smoothTrack ─► fix
  *
  * Replay is lossless and paced by credit: ffmpeg pauses while `framesInFlight` frames are
@@ -19,7 +19,6 @@ import type { Candidate, SearchRegion } from '../models/satelliteIndex';
 import { batchFrames } from '../operators/batchFrames';
 import { type DecodedFrame, decodeVideo } from '../operators/decodeVideo';
 import { type Embedder, embedFrames } from '../operators/embedFrames';
-import { derotate } from '../operators/derotate';
 import { latestFrame } from '../operators/latestFrame';
 import { preprocess } from '../operators/preprocess';
 import { type FramePriors, type Searcher, searchIndex } from '../operators/searchIndex';
@@ -37,8 +36,16 @@ import { isNetworkKind, type SourceKind, sourceKind } from './video/sourceKind';
  */
 export const BATCHES_IN_FLIGHT_PER_WORKER = 2;
 
-/** Derotation samples from a source this many times finer than the model input. */
+/**
+ * Frames to be turned north-up are decoded this many times finer than the model input (to an
+ * even size, for YUV 4:2:0), so that sampling them turned loses little detail.
+ */
 const DEROTATE_OVERSAMPLE = 1.5;
+
+/** The nearest even number of pixels to `pixels`. */
+function evenPixels(pixels: number): number {
+  return 2 * Math.round(pixels / 2);
+}
 
 export interface LocalizeDeps {
   embedder: Embedder & { info: ModelInfo; size: number };
@@ -121,15 +128,16 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     // room for one more batch being decoded while every worker's batches are in flight
     const decoderWindow = Math.max(config.framesInFlight, (batchesInFlight + 1) * config.maxBatch);
     const turn = config.derotate && deps.priorsAt !== undefined && height === width;
-    const decodeScale = turn ? DEROTATE_OVERSAMPLE : 1;
     let region: SearchRegion | undefined;
     const decodedAt = new Map<number, number>();
     const globalTop1 = new Map<number, Candidate>();
     const credits = new Subject<number>();
 
-    const decoded = decodeVideo(source, {
-      width: Math.round(width * decodeScale),
-      height: Math.round(height * decodeScale),
+    // frames to be turned are sampled anyway, so they come as YUV where they can: no conversion in ffmpeg
+    const frames = decodeVideo(source, {
+      width: turn ? evenPixels(width * DEROTATE_OVERSAMPLE) : width,
+      height: turn ? evenPixels(height * DEROTATE_OVERSAMPLE) : height,
+      acceptYuv: turn,
       fps: config.fps,
       fit: config.fit,
       realtime: options.realtime ?? false,
@@ -148,12 +156,8 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         decodedAt.set(frame.index, frame.decodedAt);
       }),
     );
-    const frames = turn
-      ? decoded.pipe(derotate<DecodedFrame>({ size: width, oversample: DEROTATE_OVERSAMPLE, headingDeg: (frame) => deps.priorsAt!(frame.t)?.headingDeg }))
-      : decoded;
-
     const localizeBatch = pipe(
-      preprocess<DecodedFrame>(deps.embedder.info),
+      preprocess<DecodedFrame>(deps.embedder.info, turn ? { headingDeg: (frame) => deps.priorsAt!(frame.t)?.headingDeg } : {}),
       embedFrames(deps.embedder, batchesInFlight),
       searchIndex<DecodedFrame>(deps.index, {
         k: config.k,

@@ -1,15 +1,20 @@
 /** The values that flow between the pipeline's operators, and the fix on the wire. */
+import type { YuvMatrix } from './video/pixelFormat';
 
-export interface Frame {
+interface FrameHeader {
   /** 0-based index of the frame in its source, counting frames ffmpeg delivered */
   index: number;
   /** presentation time, seconds from the start of the source */
   t: number;
   width: number;
   height: number;
-  /** packed RGB24, row-major */
-  rgb: Buffer;
 }
+
+/**
+ * A decoded picture: packed RGB24 rows, or planar YUV 4:2:0 (the Y plane, then U and V at half
+ * width and height, limited range) with the matrix that turns it into RGB.
+ */
+export type Frame = FrameHeader & ({ format: 'rgb24'; pixels: Buffer } | { format: 'yuv420p'; pixels: Buffer; matrix: YuvMatrix });
 
 /** The GeoJSON Feature (RFC 7946, WGS84, [lon, lat]) that carries one fix. */
 export interface FixFeature {

@@ -4,9 +4,8 @@ import type { Logger } from '../log';
 import type { Demand } from './demand';
 import { type DecoderExit, type FfmpegDecodeOptions, spawnDecoder } from './ffmpegSource';
 import { FrameAssembler } from './frameAssembler';
+import { frameBytes } from './pixelFormat';
 import { isNetworkKind, type SourceKind } from './sourceKind';
-
-const RGB_CHANNELS = 3;
 
 /** ffmpeg's words for damaged input it concealed or skipped (it keeps decoding after them). */
 const CORRUPT_DATA = /error while decoding|corrupt|concealing|invalid nal|decode_slice_header|non-existing pps|no frame!|missing picture|overread|damaged|error in the bitstream|ac-tex|dc, ac|mb_type|cbp too large/i;
@@ -30,7 +29,7 @@ function exitDescription(exit: DecoderExit): string {
 }
 
 /**
- * One ffmpeg run over `source` as a stream of raw RGB24 frame buffers. A file or stdin
+ * One ffmpeg run over `source` as a stream of raw frame buffers (in `options.pixelFormat`). A file or stdin
  * completes at its end and errors with GEOLOC_ERR_SOURCE_UNREADABLE when ffmpeg fails; a
  * network stream never ends on purpose, so any exit is GEOLOC_ERR_STREAM_LOST (the caller
  * may reconnect). Unsubscribing stops ffmpeg (SIGTERM, then SIGKILL) and reaps it.
@@ -45,7 +44,7 @@ export function ffmpegFrames(
 ): Observable<Buffer> {
   return new Observable<Buffer>((subscriber) => {
     let corruptLines = 0;
-    const assembler = new FrameAssembler(options.width * options.height * RGB_CHANNELS, demand, (rgb) => subscriber.next(rgb));
+    const assembler = new FrameAssembler(frameBytes(options.pixelFormat, options.width, options.height), demand, (pixels) => subscriber.next(pixels));
     const decoder = spawnDecoder(source, kind, options, assembler, {
       onStart: events.onStart,
       onStderrLine(line) {

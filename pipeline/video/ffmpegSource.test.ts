@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestVideo, testArtifactsDir } from '../../tests/support/testVideos';
 import ffmpeg from 'fluent-ffmpeg';
-import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, learnFfmpegCapabilities, probeFrameRate, videoFilter } from './ffmpegSource';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, learnFfmpegCapabilities, probeVideoStream, videoFilter } from './ffmpegSource';
 import { sourceKind } from './sourceKind';
 
 const OPTIONS: FfmpegDecodeOptions = { ...DEFAULT_FFMPEG_OPTIONS, width: 224, height: 224, fps: 5, readTimeoutMs: 2000 };
@@ -28,10 +28,12 @@ describe('ffmpeg command construction', () => {
     expect(args('-').input).toBe('pipe:0');
   });
 
-  test('the filter drops the frame rate first, crops to the aspect ratio before a single area scaling, and ends in RGB', () => {
-    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop' })).toBe('fps=5,crop=min(iw\\,ih*224/224):min(ih\\,iw*224/224),scale=224:224:flags=area,format=rgb24');
-    expect(videoFilter({ width: 64, height: 32, fps: undefined, fit: 'pad' })).toBe('scale=64:32:force_original_aspect_ratio=decrease:flags=area,pad=64:32:(ow-iw)/2:(oh-ih)/2,format=rgb24');
-    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch' })).toBe('fps=2,scale=64:32:flags=area,format=rgb24');
+  test('the filter drops the frame rate first, crops to the aspect ratio before a single area scaling, and ends in the pixel format asked', () => {
+    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop', pixelFormat: 'rgb24' })).toBe('fps=5,crop=min(iw\\,ih*224/224):min(ih\\,iw*224/224),scale=224:224:flags=area,format=rgb24');
+    expect(videoFilter({ width: 64, height: 32, fps: undefined, fit: 'pad', pixelFormat: 'rgb24' })).toBe('scale=64:32:force_original_aspect_ratio=decrease:flags=area,pad=64:32:(ow-iw)/2:(oh-ih)/2,format=rgb24');
+    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch', pixelFormat: 'rgb24' })).toBe('fps=2,scale=64:32:flags=area,format=rgb24');
+    // YUV leaves the scaler in limited range, whatever the source's
+    expect(videoFilter({ width: 336, height: 336, fps: 5, fit: 'crop', pixelFormat: 'yuv420p' })).toBe('fps=5,crop=min(iw\\,ih*336/336):min(ih\\,iw*336/336),scale=336:336:flags=area:out_range=tv,format=yuv420p');
   });
 
   test('decoder threads and frame skipping are input options, left to ffmpeg unless set', () => {
@@ -53,12 +55,12 @@ describe('ffmpeg command construction', () => {
     expect(encoders).toHaveProperty('rawvideo');
   });
 
-  test('probeFrameRate reads a file\'s frame rate and says undefined for what is not a video', async () => {
-    expect(await probeFrameRate(makeTestVideo({ seconds: 1, rate: 25 }))).toBe(25);
+  test('probeVideoStream reads a file\'s frame rate and colour matrix, and says nothing of what is not a video', async () => {
+    expect(await probeVideoStream(makeTestVideo({ seconds: 1, rate: 25 }))).toEqual({ fps: 25, yuvMatrix: expect.objectContaining({ name: 'bt601' }) });
     const notVideo = join(testArtifactsDir('probe'), 'not-a-video.mp4');
     writeFileSync(notVideo, 'text\n');
-    expect(await probeFrameRate(notVideo)).toBeUndefined();
-    expect(await probeFrameRate(join(testArtifactsDir('probe'), 'missing.mp4'))).toBeUndefined();
+    expect(await probeVideoStream(notVideo)).toEqual({});
+    expect(await probeVideoStream(join(testArtifactsDir('probe'), 'missing.mp4'))).toEqual({});
   });
 
   test('source kinds: files, stdin and the five URL schemes; others are refused with a code', () => {

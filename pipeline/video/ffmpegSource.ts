@@ -2,11 +2,12 @@
  * The one module that talks to ffmpeg (through fluent-ffmpeg, which is archived upstream, so
  * nothing else may depend on it). It turns a source into an ffmpeg command line that decodes,
  * drops to the wanted frame rate and scales to the wanted size inside ffmpeg, and writes raw
- * RGB24 frames to a Writable the caller owns.
+ * frames (RGB24, or YUV 4:2:0 in limited range) to a Writable the caller owns.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
+import { type PixelFormat, type YuvMatrix, yuvMatrixOf } from './pixelFormat';
 import type { SourceKind } from './sourceKind';
 
 /** How a frame of another aspect ratio is brought to width × height. */
@@ -18,6 +19,8 @@ export interface FfmpegDecodeOptions {
   /** frames per second ffmpeg delivers (it drops or repeats frames); undefined keeps the source's rate */
   fps?: number;
   fit: FrameFit;
+  /** the layout of the frames written; yuv420p needs an even width and height */
+  pixelFormat: PixelFormat;
   /** network sources: a stream silent for this long counts as lost (ffmpeg's socket timeout) */
   readTimeoutMs: number;
   /** UDP: receive FIFO size in 188-byte packets, so a busy reader does not lose datagrams */
@@ -48,6 +51,7 @@ export interface FfmpegDecodeOptions {
 
 export const DEFAULT_FFMPEG_OPTIONS = {
   fit: 'crop',
+  pixelFormat: 'rgb24',
   readTimeoutMs: 5000,
   udpFifoPackets: 50_000,
   rtspTransport: 'tcp',
@@ -110,22 +114,24 @@ const SCALE_FLAGS = 'flags=area';
 
 /**
  * The filter chain: frame rate first, so only kept frames are processed; then the fit, with a
- * crop taken before scaling so that a single scaler pass (which also converts to RGB) touches
- * only the pixels kept.
+ * crop taken before scaling so that a single scaler pass (which also converts the pixel format)
+ * touches only the pixels kept. YUV comes out in limited range whatever the source's range, so
+ * that its reader needs to know only the matrix.
  */
-export function videoFilter(options: Pick<FfmpegDecodeOptions, 'width' | 'height' | 'fps' | 'fit'>): string {
+export function videoFilter(options: Pick<FfmpegDecodeOptions, 'width' | 'height' | 'fps' | 'fit' | 'pixelFormat'>): string {
   const { width: w, height: h } = options;
+  const scaleFlags = options.pixelFormat === 'yuv420p' ? `${SCALE_FLAGS}:out_range=tv` : SCALE_FLAGS;
   const size = {
     // the largest centred region of the output's aspect ratio
-    crop: [`crop=min(iw\\,ih*${w}/${h}):min(ih\\,iw*${h}/${w})`, `scale=${w}:${h}:${SCALE_FLAGS}`],
-    pad: [`scale=${w}:${h}:force_original_aspect_ratio=decrease:${SCALE_FLAGS}`, `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`],
-    stretch: [`scale=${w}:${h}:${SCALE_FLAGS}`],
+    crop: [`crop=min(iw\\,ih*${w}/${h}):min(ih\\,iw*${h}/${w})`, `scale=${w}:${h}:${scaleFlags}`],
+    pad: [`scale=${w}:${h}:force_original_aspect_ratio=decrease:${scaleFlags}`, `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`],
+    stretch: [`scale=${w}:${h}:${scaleFlags}`],
   }[options.fit];
-  return [...(options.fps !== undefined ? [`fps=${options.fps}`] : []), ...size, 'format=rgb24'].join(',');
+  return [...(options.fps !== undefined ? [`fps=${options.fps}`] : []), ...size, `format=${options.pixelFormat}`].join(',');
 }
 
 export function outputArguments(options: FfmpegDecodeOptions): string[] {
-  return ['-an', '-sn', '-dn', '-vf', videoFilter(options), '-pix_fmt', 'rgb24', '-f', 'rawvideo'];
+  return ['-an', '-sn', '-dn', '-vf', videoFilter(options), '-pix_fmt', options.pixelFormat, '-f', 'rawvideo'];
 }
 
 /** How a decoder process ended. */
@@ -246,15 +252,24 @@ function parseRate(rate: string | undefined): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
+/** What a file's first video stream is, as far as decoding it needs to know. */
+export interface VideoStreamFacts {
+  /** frames per second, when ffprobe can tell */
+  fps?: number;
+  /** its colour matrix, when it is YUV in one that frames can be converted with (see yuvMatrixOf) */
+  yuvMatrix?: YuvMatrix;
+}
+
 /**
- * The frame rate of a file's first video stream (ffprobe), or undefined when ffprobe cannot
- * tell: the decode that follows reports what is wrong with the file.
+ * Asks ffprobe about a file's first video stream. Never rejects: when ffprobe cannot tell, the
+ * facts are empty and the decode that follows reports what is wrong with the file.
  */
-export function probeFrameRate(path: string): Promise<number | undefined> {
+export function probeVideoStream(path: string): Promise<VideoStreamFacts> {
   return new Promise((resolve) => {
     ffmpeg.ffprobe(path, ['-select_streams', 'v:0'], (err, metadata) => {
       const stream = err ? undefined : metadata.streams.find((s) => s.codec_type === 'video');
-      resolve(parseRate(stream?.avg_frame_rate) ?? parseRate(stream?.r_frame_rate));
+      if (!stream) return resolve({});
+      resolve({ fps: parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate), yuvMatrix: yuvMatrixOf(stream) });
     });
   });
 }

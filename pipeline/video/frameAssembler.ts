@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Demand } from './demand';
 
 /**
- * Cuts ffmpeg's raw RGB24 byte stream into frames. Each frame gets its own buffer, filled by
+ * Cuts ffmpeg's raw video byte stream into frames. Each frame gets its own buffer, filled by
  * copying every byte exactly once from the pipe's chunks. While the demand has no credit,
  * the write callback is held back, so the pipe (and with it ffmpeg) pauses: lossless replay.
  */
@@ -18,7 +18,7 @@ export class FrameAssembler extends Writable {
   constructor(
     private readonly frameBytes: number,
     private readonly demand: Demand,
-    private readonly onFrame: (rgb: Buffer) => void,
+    private readonly onFrame: (pixels: Buffer) => void,
   ) {
     super({ highWaterMark: frameBytes });
     this.stopListening = demand.onGrant(() => this.drain());

@@ -13,7 +13,20 @@ export interface TestVideoOptions {
   extension?: 'mp4' | 'ts';
   /** B-frames between reference frames, none of them a reference (default 0: every frame is one) */
   bframes?: number;
+  /**
+   * how colour is coded (default: untagged YUV 4:2:0, which readers take as BT.601 in limited
+   * range): YUV in the BT.709 matrix, tagged; full-range YUV, tagged; or RGB (libx264rgb)
+   */
+  colour?: 'bt709' | 'full-range' | 'rgb';
+  /** ffmpeg's moving test pattern (sharp edges, saturated colours), or its smooth moving colour gradients */
+  pattern?: 'testsrc2' | 'gradients';
 }
+
+const COLOUR_ARGUMENTS: Record<NonNullable<TestVideoOptions['colour']>, string[]> = {
+  bt709: ['-vf', 'scale=out_color_matrix=bt709:out_range=tv,format=yuv420p', '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-c:v', 'libx264'],
+  'full-range': ['-vf', 'scale=out_range=pc,format=yuv420p', '-color_range', 'pc', '-c:v', 'libx264'],
+  rgb: ['-c:v', 'libx264rgb', '-pix_fmt', 'rgb24'],
+};
 
 /** Where tests write what they make; git-ignored. */
 export function testArtifactsDir(...parts: string[]): string {
@@ -34,15 +47,16 @@ export function runArtifactsDir(...parts: string[]): string {
   return testArtifactsDir(...parts, String(process.pid));
 }
 
-/** A real H.264 video of ffmpeg's moving test pattern, made once per size and kept in test-artifacts/videos. */
+/** A real H.264 video of one of ffmpeg's moving patterns, made once per kind and kept in test-artifacts/videos. */
 export function makeTestVideo(options: TestVideoOptions): string {
-  const { seconds, width = 320, height = 240, rate = 30, extension = 'mp4', bframes = 0 } = options;
-  const path = join(testArtifactsDir('videos'), `testsrc2-${width}x${height}-${rate}fps-${seconds}s${bframes ? `-b${bframes}` : ''}.${extension}`);
+  const { seconds, width = 320, height = 240, rate = 30, extension = 'mp4', bframes = 0, colour, pattern = 'testsrc2' } = options;
+  const path = join(testArtifactsDir('videos'), `${pattern}-${width}x${height}-${rate}fps-${seconds}s${bframes ? `-b${bframes}` : ''}${colour ? `-${colour}` : ''}.${extension}`);
   if (!existsSync(path)) {
     const tmp = `${path}.partial.${process.pid}.${extension}`;
+    const coding = colour ? COLOUR_ARGUMENTS[colour] : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
     execFileSync('ffmpeg', [
-      '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${rate}`, '-t', String(seconds),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(rate), '-bf', String(bframes), '-x264-params', 'b-pyramid=none', '-pix_fmt', 'yuv420p', tmp,
+      '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `${pattern}=size=${width}x${height}:rate=${rate}`, '-t', String(seconds),
+      ...coding, '-preset', 'ultrafast', '-g', String(rate), '-bf', String(bframes), '-x264-params', 'b-pyramid=none', tmp,
     ]);
     execFileSync('mv', [tmp, path]);
   }
@@ -50,12 +64,21 @@ export function makeTestVideo(options: TestVideoOptions): string {
 }
 
 /**
- * Decodes `video` independently of geoloc: raw RGB24 frames at `fps` (every frame without it),
- * the centre crop of the output's aspect ratio area-scaled to width × height, as the pipeline does.
+ * How reference frames are laid out: RGB24 as the pipeline asks ffmpeg for it; limited-range
+ * YUV 4:2:0; or RGB24 from swscale's exact conversion (rounded, full chroma), a yardstick for
+ * colour, which its fast default is not (it comes out about 1.5 levels dark).
  */
-export function referenceFrames(video: string, width: number, height: number, fps?: number): Buffer {
-  const fit = `crop=min(iw\\,ih*${width}/${height}):min(ih\\,iw*${height}/${width}),scale=${width}:${height}:flags=area`;
-  return execFileSync('ffmpeg', ['-loglevel', 'error', '-i', video, '-vf', fps ? `fps=${fps},${fit}` : fit, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'], {
+export type ReferenceLayout = 'rgb24' | 'yuv420p' | 'rgb24-exact';
+
+/**
+ * Decodes `video` independently of geoloc: raw frames at `fps` (every frame without it), the
+ * centre crop of the output's aspect ratio area-scaled to width × height, as the pipeline does.
+ */
+export function referenceFrames(video: string, width: number, height: number, fps?: number, layout: ReferenceLayout = 'rgb24'): Buffer {
+  const flags = { rgb24: 'area', yuv420p: 'area:out_range=tv', 'rgb24-exact': 'area+accurate_rnd+full_chroma_int' }[layout];
+  const fit = `crop=min(iw\\,ih*${width}/${height}):min(ih\\,iw*${height}/${width}),scale=${width}:${height}:flags=${flags}`;
+  const pixelFormat = layout === 'yuv420p' ? 'yuv420p' : 'rgb24';
+  return execFileSync('ffmpeg', ['-loglevel', 'error', '-i', video, '-vf', fps ? `fps=${fps},${fit}` : fit, '-pix_fmt', pixelFormat, '-f', 'rawvideo', 'pipe:1'], {
     maxBuffer: 1 << 30,
   });
 }
