@@ -118,8 +118,8 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
       next(pixels) {
         const decodedAt = performance.now();
         const t = live ? (decodedAt - startedAt) / MS_PER_S : index / options.fps;
-        const header = { index, t, width: options.width, height: options.height, decodedAt };
-        subscriber.next(yuvMatrix ? { ...header, format: 'yuv420p', pixels, matrix: yuvMatrix } : { ...header, format: 'rgb24', pixels });
+        const { width, height } = options;
+        subscriber.next(yuvMatrix ? { index, t, width, height, decodedAt, format: 'yuv420p', pixels, matrix: yuvMatrix } : { index, t, width, height, decodedAt, format: 'rgb24', pixels });
         index += 1;
       },
       error: (err) => subscriber.error(err),
