@@ -189,7 +189,9 @@ describe('decodeVideo with acceptYuv', () => {
     frames.forEach((frame, i) => {
       expect(frame).toMatchObject({ index: i, format: 'yuv420p', matrix: { name: matrix } });
       expect(frame.pixels.equals(planes.subarray(i * yuvBytes, (i + 1) * yuvBytes))).toBe(true);
-      expect(colourError(frame, exact.subarray(i * rgbBytes, (i + 1) * rgbBytes))).toBeLessThan(1.5);
+      // 4:2:0 at this size, and a full-range source squeezed into limited range, cost 0.5–0.75
+      // levels here; chroma read half a pixel off its place costs 1.5–1.8
+      expect(colourError(frame, exact.subarray(i * rgbBytes, (i + 1) * rgbBytes))).toBeLessThan(1.2);
     });
     if (colour === 'bt709') {
       // read in the other matrix, the same planes are visibly off

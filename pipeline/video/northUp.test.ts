@@ -107,6 +107,30 @@ describe('writeNorthUp', () => {
     expect(centrePixel(flatYuv(0, 128, 128, BT601))).toEqual([0, 0, 0]);
   });
 
+  test('4:2:0 chroma is read as centred on its 2×2 block of luma, where ffmpeg\'s scaler writes it', () => {
+    // V rises by 8 per chroma column and U by 8 per chroma row; at scale 1 output pixel (x, y)
+    // is luma (x, y), whose chroma lies at ((x − ½)/2, (y − ½)/2): V − 128 = 4x − 2, U − 128 = 4y − 2
+    const side = 16;
+    const chroma = side / 2;
+    const pixels = Buffer.alloc(frameBytes('yuv420p', side, side), 126);
+    for (let row = 0; row < chroma; row++) {
+      for (let col = 0; col < chroma; col++) {
+        pixels[side * side + row * chroma + col] = 128 + 8 * row;
+        pixels[side * side + chroma * chroma + row * chroma + col] = 128 + 8 * col;
+      }
+    }
+    const out = new Uint8Array(side * side * 3);
+    writeNorthUp({ index: 0, t: 0, width: side, height: side, format: 'yuv420p', pixels, matrix: BT601 }, side, 0, out, 0);
+    const luma = ((126 - 16) * 255) / 219;
+    const redPerV = (2 * (1 - BT601.kr) * 255) / 224;
+    const bluePerU = (2 * (1 - BT601.kb) * 255) / 224;
+    // from the second pixel to the last with a neighbour: the first reads its edge chroma as is
+    for (let i = 1; i < side - 1; i++) {
+      expect(Math.abs(out[3 * (7 * side + i)]! - (luma + redPerV * (4 * i - 2)))).toBeLessThanOrEqual(0.5);
+      expect(Math.abs(out[3 * (i * side + 7) + 2]! - (luma + bluePerU * (4 * i - 2)))).toBeLessThanOrEqual(0.5);
+    }
+  });
+
   test('a frame whose pixels do not fill its size fails with GEOLOC_ERR_TENSOR_SHAPE', () => {
     const frame = frameWithMarkAhead('yuv420p', 12);
     expect(() => writeNorthUp({ ...frame, pixels: frame.pixels.subarray(1) }, SIZE, 0, new Uint8Array(SIZE * SIZE * 3), 0)).toThrow(

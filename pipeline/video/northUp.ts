@@ -90,9 +90,10 @@ export function writeNorthUp(frame: Frame, size: number, headingRad: number, out
       const l0 = px[i00]! + (px[i00 + 1]! - px[i00]!) * fx;
       const l1 = px[i01]! + (px[i01 + 1]! - px[i01]!) * fx;
       const luma = (l0 + (l1 - l0) * fy - LUMA_BLACK) * lumaScale;
-      // chroma sits as MPEG-2 and H.264 place it: level with every other luma column, between
-      // two luma rows; so luma position (sx, sy) is chroma position (sx/2, sy/2 − 1/4)
-      const cx = sx * 0.5;
+      // chroma sits where ffmpeg's scale filter, which wrote these planes, puts it: centred on
+      // each 2×2 block of luma (ffmpeg 5 does so whatever chroma location the stream declares),
+      // so luma position (sx, sy) is chroma position (sx/2 − 1/4, sy/2 − 1/4)
+      const cx = sx > 0.5 ? sx * 0.5 - 0.25 : 0;
       const cy = sy > 0.5 ? sy * 0.5 - 0.25 : 0;
       const cx0 = cx | 0;
       const cy0 = cy | 0;

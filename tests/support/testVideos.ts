@@ -22,6 +22,16 @@ export interface TestVideoOptions {
   pattern?: 'testsrc2' | 'gradients';
 }
 
+/**
+ * Each pattern's lavfi options besides size and rate. gradients picks random colours (whatever its
+ * seed) and a random band unless told: these two colours meet across a band about 57 pixels
+ * wide, steep enough that 4:2:0 chroma read from the wrong place shows.
+ */
+const PATTERN_OPTIONS: Record<NonNullable<TestVideoOptions['pattern']>, string> = {
+  testsrc2: '',
+  gradients: ':c0=0x20c040:c1=0xd02080:x0=140:y0=100:x1=180:y1=140',
+};
+
 const COLOUR_ARGUMENTS: Record<NonNullable<TestVideoOptions['colour']>, string[]> = {
   bt709: ['-vf', 'scale=out_color_matrix=bt709:out_range=tv,format=yuv420p', '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-c:v', 'libx264'],
   'full-range': ['-vf', 'scale=out_range=pc,format=yuv420p', '-color_range', 'pc', '-c:v', 'libx264'],
@@ -55,7 +65,7 @@ export function makeTestVideo(options: TestVideoOptions): string {
     const tmp = `${path}.partial.${process.pid}.${extension}`;
     const coding = colour ? COLOUR_ARGUMENTS[colour] : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
     execFileSync('ffmpeg', [
-      '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `${pattern}=size=${width}x${height}:rate=${rate}`, '-t', String(seconds),
+      '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `${pattern}=size=${width}x${height}:rate=${rate}${PATTERN_OPTIONS[pattern]}`, '-t', String(seconds),
       ...coding, '-preset', 'ultrafast', '-g', String(rate), '-bf', String(bframes), '-x264-params', 'b-pyramid=none', tmp,
     ]);
     execFileSync('mv', [tmp, path]);
