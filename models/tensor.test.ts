@@ -1,4 +1,4 @@
-import { imageTensorLength, rgbToTensor, type TensorSpec } from './tensor';
+import { imageTensorLength, meanColour, rgbToTensor, type TensorSpec } from './tensor';
 
 const spec: TensorSpec = { inputSize: [2, 3], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
@@ -32,5 +32,12 @@ describe('rgbToTensor', () => {
     expect(() => rgbToTensor(gradient(), 2, 3, spec)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_TENSOR_SHAPE', message: expect.stringContaining('2×3') }));
     expect(() => rgbToTensor(gradient().subarray(3), 3, 2, spec)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_TENSOR_SHAPE' }));
     expect(() => rgbToTensor(gradient(), 3, 2, spec, new Float32Array(imageTensorLength(spec)), 1)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_TENSOR_SHAPE' }));
+  });
+});
+
+describe('meanColour', () => {
+  test('is the colour the model reads as 0, within half a byte level in every channel', () => {
+    const tensor = rgbToTensor(Buffer.from([...meanColour(spec)]), 1, 1, { ...spec, inputSize: [1, 1] });
+    for (const [c, value] of tensor.entries()) expect(Math.abs(value)).toBeLessThanOrEqual(0.5 / (255 * spec.std[c]!));
   });
 });

@@ -7,6 +7,15 @@ export type TensorSpec = Pick<ModelInfo, 'inputSize' | 'mean' | 'std'>;
 const RGB_CHANNELS = 3;
 const BYTE_MAX = 255;
 
+/** An RGB colour in bytes. */
+export type Rgb = readonly [number, number, number];
+
+/** The RGB bytes nearest to what the model reads as 0 in every channel: its normalisation mean. */
+export function meanColour(spec: Pick<TensorSpec, 'mean'>): Rgb {
+  const [r, g, b] = spec.mean.map((m) => Math.round(m * BYTE_MAX));
+  return [r!, g!, b!];
+}
+
 /** Floats in one image of the model's input (3·H·W). */
 export function imageTensorLength(spec: Pick<ModelInfo, 'inputSize'>): number {
   return RGB_CHANNELS * spec.inputSize[0] * spec.inputSize[1];

@@ -159,7 +159,7 @@ describe('decodeVideo with acceptYuv', () => {
   function colourError(frame: DecodedFrame, exact: Buffer): number {
     const side = Math.min(frame.width, frame.height);
     const rgb = new Uint8Array(side * side * 3);
-    writeNorthUp(frame, side, 0, rgb, 0);
+    writeNorthUp(frame, side, 0, [0, 0, 0], rgb, 0);
     const left = (frame.width - side) / 2;
     let sum = 0;
     let n = 0;

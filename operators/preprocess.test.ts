@@ -1,5 +1,5 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
-import type { TensorSpec } from '../models/tensor';
+import { meanColour, type TensorSpec } from '../models/tensor';
 import type { Frame } from '../pipeline/types';
 import { writeNorthUp } from '../pipeline/video/northUp';
 import { frameBytes } from '../pipeline/video/pixelFormat';
@@ -23,7 +23,7 @@ function yuvFrame(index: number, side: number): Frame {
 
 function northUp(f: Frame, size: number, headingDeg: number): Buffer {
   const out = new Uint8Array(size * size * 3);
-  writeNorthUp(f, size, (headingDeg * Math.PI) / 180, out, 0);
+  writeNorthUp(f, size, (headingDeg * Math.PI) / 180, meanColour(SQUARE), out, 0);
   return Buffer.from(out);
 }
 
@@ -52,6 +52,17 @@ describe('preprocess', () => {
     // a model-sized RGB frame without a heading is the frame itself; turned, it is not
     expect(packed(3).equals(frames[3]!.pixels)).toBe(true);
     expect(packed(0).equals(frames[0]!.pixels)).toBe(false);
+  });
+
+  test('what a turned frame leaves uncovered is the model\'s own mean colour, which it reads as 0', async () => {
+    const grey: TensorSpec = { ...SQUARE, mean: [0.5, 0.5, 0.5] };
+    for (const spec of [SQUARE, grey]) {
+      // turned 45°, the corner of the square input lies outside the frame
+      const [batch] = await lastValueFrom(from([[frame(0, 6, 6)]]).pipe(preprocess(spec, { headingDeg: () => 45 }), toArray()));
+      expect([...batch!.input.subarray(0, 3)]).toEqual([...meanColour(spec)]);
+    }
+    expect(meanColour(SQUARE)).toEqual([124, 116, 104]);
+    expect(meanColour(grey)).toEqual([128, 128, 128]);
   });
 
   test('a frame the model cannot take fails with GEOLOC_ERR_TENSOR_SHAPE', async () => {

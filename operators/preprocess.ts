@@ -1,5 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { imageTensorLength, type TensorSpec } from '../models/tensor';
+import { imageTensorLength, meanColour, type TensorSpec } from '../models/tensor';
 import { GeolocError } from '../pipeline/errors';
 import type { Frame } from '../pipeline/types';
 import { writeNorthUp } from '../pipeline/video/northUp';
@@ -34,6 +34,7 @@ export interface PreprocessOptions<F extends Frame> {
 export function preprocess<F extends Frame>(spec: TensorSpec, options: PreprocessOptions<F> = {}): OperatorFunction<F[], TensorBatch<F>> {
   const perImage = imageTensorLength(spec);
   const [height, width] = spec.inputSize;
+  const fill = meanColour(spec);
   return map((frames) => {
     const input = new Uint8Array(frames.length * perImage);
     frames.forEach((frame, i) => {
@@ -41,7 +42,7 @@ export function preprocess<F extends Frame>(spec: TensorSpec, options: Preproces
       if (heading === undefined && frame.format === 'rgb24' && frame.width === width && frame.height === height && frame.pixels.length === perImage) {
         input.set(frame.pixels, i * perImage);
       } else if (height === width) {
-        writeNorthUp(frame, width, (heading ?? 0) * DEG, input, i * perImage);
+        writeNorthUp(frame, width, (heading ?? 0) * DEG, fill, input, i * perImage);
       } else {
         throw new GeolocError(
           'GEOLOC_ERR_TENSOR_SHAPE',

@@ -6,6 +6,8 @@ const SOURCE = 40;
 const SIZE = 20;
 const BT601: YuvMatrix = { name: 'bt601', kr: 0.299, kb: 0.114 };
 const BT709: YuvMatrix = { name: 'bt709', kr: 0.2126, kb: 0.0722 };
+/** ImageNet's mean in bytes, as the embedded model is normalised */
+const FILL = [124, 116, 104] as const;
 
 /** Source pixels (x, y) of a 4×4 mark `ahead` pixels above the centre: ground straight ahead of the camera. */
 function inMark(x: number, y: number, ahead: number): boolean {
@@ -27,7 +29,7 @@ function frameWithMarkAhead(format: Frame['format'], ahead: number): Frame {
 
 function turned(frame: Frame, headingDeg: number): Uint8Array {
   const out = new Uint8Array(SIZE * SIZE * 3);
-  writeNorthUp(frame, SIZE, (headingDeg * Math.PI) / 180, out, 0);
+  writeNorthUp(frame, SIZE, (headingDeg * Math.PI) / 180, FILL, out, 0);
   return out;
 }
 
@@ -57,7 +59,7 @@ function flatYuv(y: number, u: number, v: number, matrix: YuvMatrix): Frame {
 
 function centrePixel(frame: Frame): number[] {
   const out = new Uint8Array(4 * 4 * 3);
-  writeNorthUp(frame, 4, 0, out, 0);
+  writeNorthUp(frame, 4, 0, FILL, out, 0);
   return [...out.subarray(3 * 5, 3 * 5 + 3)];
 }
 
@@ -80,7 +82,7 @@ describe('writeNorthUp', () => {
       expect(mark.y).toBeCloseTo(expected.y, 0);
     });
 
-    test('outside the source is the mean colour', () => {
+    test('outside the source is the fill colour', () => {
       // the corner of a 45°-turned square lies outside the source frame
       expect([...turned(frameWithMarkAhead(format, 12), 45).subarray(0, 3)]).toEqual([124, 116, 104]);
     });
@@ -88,7 +90,7 @@ describe('writeNorthUp', () => {
 
   test('writes at the offset asked and nowhere else', () => {
     const out = new Uint8Array(3 * SIZE * SIZE * 3);
-    writeNorthUp(frameWithMarkAhead('rgb24', 12), SIZE, 0, out, SIZE * SIZE * 3);
+    writeNorthUp(frameWithMarkAhead('rgb24', 12), SIZE, 0, FILL, out, SIZE * SIZE * 3);
     expect(out.subarray(0, SIZE * SIZE * 3).every((v) => v === 0)).toBe(true);
     expect(out.subarray(2 * SIZE * SIZE * 3).every((v) => v === 0)).toBe(true);
     expect(out.subarray(SIZE * SIZE * 3, 2 * SIZE * SIZE * 3)).toEqual(turned(frameWithMarkAhead('rgb24', 12), 0));
@@ -120,7 +122,7 @@ describe('writeNorthUp', () => {
       }
     }
     const out = new Uint8Array(side * side * 3);
-    writeNorthUp({ index: 0, t: 0, width: side, height: side, format: 'yuv420p', pixels, matrix: BT601 }, side, 0, out, 0);
+    writeNorthUp({ index: 0, t: 0, width: side, height: side, format: 'yuv420p', pixels, matrix: BT601 }, side, 0, FILL, out, 0);
     const luma = ((126 - 16) * 255) / 219;
     const redPerV = (2 * (1 - BT601.kr) * 255) / 224;
     const bluePerU = (2 * (1 - BT601.kb) * 255) / 224;
@@ -133,7 +135,7 @@ describe('writeNorthUp', () => {
 
   test('a frame whose pixels do not fill its size fails with GEOLOC_ERR_TENSOR_SHAPE', () => {
     const frame = frameWithMarkAhead('yuv420p', 12);
-    expect(() => writeNorthUp({ ...frame, pixels: frame.pixels.subarray(1) }, SIZE, 0, new Uint8Array(SIZE * SIZE * 3), 0)).toThrow(
+    expect(() => writeNorthUp({ ...frame, pixels: frame.pixels.subarray(1) }, SIZE, 0, FILL, new Uint8Array(SIZE * SIZE * 3), 0)).toThrow(
       expect.objectContaining({ code: 'GEOLOC_ERR_TENSOR_SHAPE' }),
     );
   });

@@ -2,12 +2,11 @@
  * Samples a frame into the model's square RGB input, turned north-up by the compass heading its
  * camera faced, so that it looks like the north-up satellite tiles it is matched against.
  */
+import type { Rgb } from '../../models/tensor';
 import { GeolocError } from '../errors';
 import type { Frame } from '../types';
 import { frameBytes, type YuvMatrix, yuvToRgbFactors } from './pixelFormat';
 
-/** The colour outside the camera's view after turning: the normalisation mean, which the model reads as 0. */
-const FILL_RGB = [124, 116, 104] as const;
 const RGB_CHANNELS = 3;
 const CHROMA_MID = 128;
 const LUMA_BLACK = 16;
@@ -17,7 +16,8 @@ const NO_MATRIX: YuvMatrix = { name: 'none', kr: 0, kb: 0 };
 /**
  * Writes `frame` as size × size packed RGB into `out` at `offset`: the centre square of the
  * frame's shorter side, turned so that north is up, sampled bilinearly (colour too, from
- * 4:2:0 planes). What falls outside the frame is the fill colour. A frame whose pixels do not
+ * 4:2:0 planes). What falls outside the frame is `fill` (for a model, its mean colour, which
+ * it reads as 0: see meanColour). A frame whose pixels do not
  * fill its size fails with GEOLOC_ERR_TENSOR_SHAPE.
  *
  * Output pixel (x, y), taken as an offset (dx, dy) from the centre of a north-up output, shows
@@ -25,7 +25,7 @@ const NO_MATRIX: YuvMatrix = { name: 'none', kr: 0, kb: 0 };
  * (dx·cos h + dy·sin h, −dx·sin h + dy·cos h), scaled by the source pixels per output pixel.
  * Along a row the source position moves by a constant step, so it is advanced, not recomputed.
  */
-export function writeNorthUp(frame: Frame, size: number, headingRad: number, out: Uint8Array, offset: number): void {
+export function writeNorthUp(frame: Frame, size: number, headingRad: number, fill: Rgb, out: Uint8Array, offset: number): void {
   const { width, height, pixels: px } = frame;
   const expected = frameBytes(frame.format, width, height);
   if (px.length !== expected) {
@@ -41,7 +41,7 @@ export function writeNorthUp(frame: Frame, size: number, headingRad: number, out
   // the last position with a right and a lower neighbour to blend with
   const maxX = width - 1;
   const maxY = height - 1;
-  const [fillR, fillG, fillB] = FILL_RGB;
+  const [fillR, fillG, fillB] = fill;
   const rgbStride = width * RGB_CHANNELS;
   // 4:2:0 planes and conversion (unused for RGB): both are sampled inline, as calls per pixel cost twice the time
   const yuv = frame.format === 'yuv420p';
