@@ -30,8 +30,8 @@ import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { createGateway } from '../gateway/server';
 import { scrapeMetric } from '../gateway/testSupport';
-import { repoRoot } from '../pipeline/paths';
-import type { FixFeature } from '../pipeline/types';
+import { repoRoot } from '../pipeline/core/paths';
+import type { FixFeature } from '../pipeline/core/types';
 
 const SERVER_ROLE = '--role=server';
 const MS_PER_S = 1000;

@@ -19,13 +19,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { mulberry32 } from '../fixtures/random';
 import { METERS_PER_DEGREE } from '../pipeline/geo/wgs84';
-import { repoRoot } from '../pipeline/paths';
-import { percentile } from '../pipeline/stats';
+import { repoRoot } from '../pipeline/core/paths';
+import { percentile } from '../pipeline/core/stats';
 import { writeIndex, type TileGeometry } from '../models/indexWriter';
-import { cellsTouching, type SearchRegion } from '../models/partition';
+import { cellsTouching } from '../models/partition';
 import { SatelliteIndex } from '../models/satelliteIndex';
+import type { SearchRegion } from '../pipeline/core/types';
+import { mulberry32 } from '../pipeline/core/random';
 
 const ORIGIN = { lat: 47, lon: 8 };
 const FALLBACK_DIM = 256;

@@ -13,13 +13,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Subscription } from 'rxjs';
-import { demoPaths } from '../pipeline/commands/demo';
-import { configFromArgs, openLocalizer } from '../pipeline/commands/pipelineSession';
-import { localize, newPipelineStats } from '../pipeline/localize';
-import { type LogRecord } from '../pipeline/log';
-import { repoRoot } from '../pipeline/paths';
-import { summarize } from '../pipeline/stats';
+import { openLocalizer } from '../pipeline/session';
+import { localize, PipelineStats } from '../pipeline/localize';
+import { type LogRecord } from '../pipeline/core/log';
+import { repoRoot } from '../pipeline/core/paths';
+import { summarize } from '../pipeline/core/stats';
 import { imageTensorLength } from '../models/tensor';
+import { demoPaths } from '../fixtures/defaults';
+import { configFromArgs } from '../pipeline/pipelineArgs';
 
 const TARGET_P95_MS = 250;
 const TARGET_RSS_GROWTH = 0.05;
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   const sender = spawn('ffmpeg', ['-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', values.video, '-an', '-c:v', 'copy', '-f', 'mpegts', `udp://127.0.0.1:${port}?pkt_size=1316`], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const stats = newPipelineStats();
+  const stats = new PipelineStats();
   const samples: Array<{ atMs: number; latencyMs: number }> = [];
   const rss: Array<{ atMs: number; bytes: number }> = [];
   const warnings: string[] = [];
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
     subscription = localize(`udp://127.0.0.1:${port}`, config, {
       embedder: localizer.embedder,
       index: localizer.index,
-      stats,
+      sinks: [stats],
+      onProcessStart: () => (stats.decoderStarts += 1),
       logger: { log: (r: LogRecord) => void (r.code && warnings.push(`${r.code}: ${r.message}`)) },
     }).subscribe({ next: (fix) => samples.push({ atMs: Date.now() - started, latencyMs: fix.latencyMs }), error: reject });
   });

@@ -14,9 +14,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '../pipeline/paths';
-import { summarize } from '../pipeline/stats';
-import { DEFAULT_SIMULATION, scoreTrack, simulateFlight, type SimulatedFix } from '../pipeline/tracking/simulation';
+import { repoRoot } from '../pipeline/core/paths';
+import { summarize } from '../pipeline/core/stats';
+import { DEFAULT_SIMULATION, scoreTrack, simulateFlight, type SimulatedFix } from '../tests/support/trackingSimulation';
 import { TrackFilter } from '../pipeline/tracking/trackFilter';
 
 const MS_PER_S = 1000;

@@ -1,7 +1,7 @@
 /** Who may connect: the optional bearer token and the browser Origin allow-list. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { ErrorCode } from '../pipeline/errors';
+import type { ErrorCode } from '../pipeline/core/errors';
 import type { WsRejectReason } from './metrics';
 
 export interface Refusal {

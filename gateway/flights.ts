@@ -2,7 +2,7 @@
  * The flights the gateway has seen, with the last fixes of each (already serialized, for
  * the snapshot), and who subscribes to which flight name.
  */
-import type { FixFeature } from '../pipeline/types';
+import type { FixFeature } from '../pipeline/core/types';
 import type { FlightSummary, WireFix } from './protocol';
 
 interface Flight {

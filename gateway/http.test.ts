@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { repoRoot } from '../pipeline/paths';
+import { repoRoot } from '../pipeline/core/paths';
 import { createGateway, type Gateway } from './server';
 import { scrapeMetric } from './testSupport';
 

@@ -4,7 +4,7 @@
  * count in /metrics.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ErrorCode } from '../pipeline/errors';
+import type { ErrorCode } from '../pipeline/core/errors';
 import { checkToken } from './auth';
 import type { GatewayMetrics, HttpRejectReason } from './metrics';
 import type { FlightSummary } from './protocol';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { openImagery } from '../models/imagerySource';
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 import type { ImagerySource } from './options';
 import type { RasterPixels } from './tiles';
 

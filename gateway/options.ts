@@ -1,5 +1,6 @@
 /** The gateway's options: every limit is named here with its default and checked once. */
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
+import { definedOnly } from '../pipeline/core/options';
 
 export interface ImagerySource {
   /** a georeferenced image (PNG/JPG + world file, or GeoTIFF) */
@@ -76,10 +77,6 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     throw new GeolocError('GEOLOC_ERR_GATEWAY_OPTIONS', 'token must not be empty; leave it out to run without one');
   }
   return resolved;
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function requireInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {

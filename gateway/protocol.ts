@@ -3,8 +3,8 @@
  * frame. A fix goes out as a bare GeoJSON Feature, recognised by `type: 'Feature'`; every
  * other server message has its own `type`.
  */
-import type { FixFeature } from '../pipeline/types';
-import type { ErrorCode } from '../pipeline/errors';
+import type { FixFeature } from '../pipeline/core/types';
+import type { ErrorCode } from '../pipeline/core/errors';
 
 export const WS_PATH = '/ws';
 /** Flight names are short labels, not documents. */

@@ -5,8 +5,8 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { GeolocError } from '../pipeline/errors';
-import type { FixFeature } from '../pipeline/types';
+import { GeolocError } from '../pipeline/core/errors';
+import type { FixFeature } from '../pipeline/core/types';
 import { checkOrigin, checkToken, type Refusal } from './auth';
 import { ClientChannel } from './clientChannel';
 import { FlightRegistry } from './flights';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repoRoot } from '../pipeline/paths';
+import { repoRoot } from '../pipeline/core/paths';
 
 export interface StaticAsset {
   body: Buffer;

@@ -1,6 +1,6 @@
 /** Helpers the gateway's tests and its load benchmark share: real ws clients, fixes, /metrics scrapes. */
 import { WebSocket, type ClientOptions } from 'ws';
-import type { FixFeature } from '../pipeline/types';
+import type { FixFeature } from '../pipeline/core/types';
 import { isFix, type ServerMessage, type WireFix } from './protocol';
 
 const DEFAULT_WAIT_MS = 5000;

@@ -5,8 +5,8 @@
  * settings is left alone unless `force` is set.
  */
 import { relative, resolve, sep } from 'node:path';
-import { GeolocError } from '../pipeline/errors';
-import { repoRoot } from '../pipeline/paths';
+import { GeolocError } from '../pipeline/core/errors';
+import { repoRoot } from '../pipeline/core/paths';
 import { EmbedderPool } from './embedderPool';
 import { readCells, readManifest, requireFile, type BuildSettings, type IndexManifest } from './indexFiles';
 import { checkOutputFolder, writeIndex } from './indexWriter';

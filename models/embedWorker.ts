@@ -4,9 +4,10 @@
  * which one it got and why the others failed.
  */
 import { workerData } from 'node:worker_threads';
+import './ortEnvironment';
 import * as ort from 'onnxruntime-node';
 import { embedderSessionOptions } from './sessionOptions';
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 import { imageTensorLength, rgbToTensor } from './tensor';
 import { ownBuffer, serveRequests } from './workerHost';
 
@@ -39,8 +40,6 @@ export interface EmbedRequest {
 
 export interface EmbedResult {
   descriptors: Float32Array;
-  foreground: Float32Array;
-  foregroundShape: [number, number, number];
   inferenceMs: number;
 }
 
@@ -121,18 +120,14 @@ async function embed({ input, n }: EmbedRequest): Promise<{ result: EmbedResult;
   const started = performance.now();
   let out: ort.InferenceSession.ReturnType;
   try {
-    out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', tensor, [n, RGB_CHANNELS, h, w]) });
+    // only the descriptor is fetched: the foreground map is part of the model's contract, but nothing downstream reads it
+    out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', tensor, [n, RGB_CHANNELS, h, w]) }, [DESCRIPTOR_OUTPUT]);
   } finally {
     if (tensor !== input) spareTensors.push(tensor);
   }
   const inferenceMs = performance.now() - started;
   const descriptors = ownBuffer(out[DESCRIPTOR_OUTPUT]!.data as Float32Array);
-  const foregroundTensor = out[FOREGROUND_OUTPUT]!;
-  const foreground = ownBuffer(foregroundTensor.data as Float32Array);
-  const dims = foregroundTensor.dims;
-  const foregroundShape: [number, number, number] = [dims[0] ?? n, dims[1] ?? 1, dims[2] ?? 1];
-  const transfer = descriptors.buffer === foreground.buffer ? [descriptors.buffer as ArrayBuffer] : [descriptors.buffer as ArrayBuffer, foreground.buffer as ArrayBuffer];
-  return { result: { descriptors, foreground, foregroundShape, inferenceMs }, transfer };
+  return { result: { descriptors, inferenceMs }, transfer: [descriptors.buffer as ArrayBuffer] };
 }
 
 serveRequests(createSession, (body) => embed(body as EmbedRequest));

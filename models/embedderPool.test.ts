@@ -112,13 +112,12 @@ describe('EmbedderPool', () => {
     await expect(fresh.create({ modelPath, providers: ['cuda'] })).rejects.toMatchObject(coded('GEOLOC_ERR_CUDA_UNAVAILABLE', 'Failed to load'));
   });
 
-  test('embeds a batch into unit-norm descriptors and a foreground map per image', async () => {
+  test('embeds a batch into unit-norm descriptors', async () => {
     const n = 3;
     const out = await pool.embed(randomBatch(info, n, 1), n);
     expect(out).toMatchObject({ n, dim: info.dim, provider: 'cpu' });
     expect(out.descriptors).toHaveLength(n * info.dim);
-    expect(out.foregroundShape).toEqual([n, info.inputSize[0] / info.patchSize, info.inputSize[1] / info.patchSize]);
-    expect(out.foreground).toHaveLength(out.foregroundShape.reduce((a, b) => a * b));
+    expect(Object.keys(out)).not.toContain('foreground');
     expect(out.inferenceMs).toBeGreaterThan(0);
     const rows = Array.from({ length: n }, (_, i) => out.descriptors.subarray(i * info.dim, (i + 1) * info.dim));
     for (const row of rows) expect(Math.hypot(...row)).toBeCloseTo(1, 4);

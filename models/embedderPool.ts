@@ -5,7 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { GeolocError } from '../pipeline/errors';
+import './ortEnvironment';
+import { GeolocError } from '../pipeline/core/errors';
 import type { EmbedRequest, EmbedResult, EmbedWorkerData, EmbedWorkerReady, ProviderName } from './embedWorker';
 import { loadModelInfo, type ModelInfo } from './modelInfo';
 import { imageTensorLength } from './tensor';
@@ -31,8 +32,6 @@ export interface EmbeddingBatch {
   dim: number;
   /** n·dim, L2-normalised rows */
   descriptors: Float32Array;
-  foreground: Float32Array;
-  foregroundShape: [number, number, number];
   provider: ProviderName;
   inferenceMs: number;
 }

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mulberry32 } from '../fixtures/random';
 import { FaissFormatError, parseFlatIndex } from './faissFlatFile';
 import type { IndexRequest } from './indexWorker';
 import { startIndexWorker } from './startIndexWorker';
+import { mulberry32 } from '../pipeline/core/random';
 
 const DIM = 12;
 const COUNT = 37;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { sharedDataPath } from '../pipeline/paths';
+import { sharedDataPath } from '../pipeline/core/paths';
 import { coded } from '../tests/support/coded';
 import { describeIfSharedData } from '../tests/support/sharedData';
 import { syntheticRgb } from '../tests/support/syntheticImagery';

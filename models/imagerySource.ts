@@ -9,7 +9,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 import { boundsOf, groundResolution, loadGeoImage, type GeoBounds } from '../pipeline/geo/geoImage';
 import { Georef, findWorldFile } from '../pipeline/geo/georef';
 import { haversineMeters } from '../pipeline/geo/wgs84';

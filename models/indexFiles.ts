@@ -9,8 +9,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GeolocError } from '../pipeline/errors';
-import { repoRoot } from '../pipeline/paths';
+import { GeolocError } from '../pipeline/core/errors';
 import type { GeoBounds } from '../pipeline/geo/geoImage';
 import type { PartitionGrid } from './partition';
 
@@ -19,11 +18,6 @@ export const MANIFEST_FILE = 'manifest.json';
 export const CELLS_FILE = 'cells.json';
 export const CATALOG_FILE = 'tiles.bin';
 export const CELL_DIR = 'cells';
-
-/** Where setup builds the index of the fixture world with the embedded model. */
-export function defaultIndexDir(): string {
-  return join(repoRoot(), 'fixtures', 'cache', 'index');
-}
 
 export function cellFile(cell: number): string {
   return `${CELL_DIR}/cell-${cell}.faiss`;

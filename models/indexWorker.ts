@@ -6,11 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IndexFlatIP } from 'faiss-node';
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 import { FaissFormatError, parseFlatIndex } from './faissFlatFile';
 import type { CellRange } from './indexFiles';
-import { cellBounds, cellsTouching, regionContains, type PartitionGrid, type SearchRegion } from './partition';
+import { cellBounds, cellsTouching, regionContains, type PartitionGrid } from './partition';
 import { ownBuffer, serveRequests, type Reply } from './workerHost';
+import type { SearchRegion } from '../pipeline/core/types';
 
 export type IndexRequest =
   | { type: 'load'; dir: string; dim: number; grid: PartitionGrid; cells: CellRange[]; /** lat, lon per tile id */ centres: Float64Array }

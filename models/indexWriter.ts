@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 import { CATALOG_FILE, CELL_DIR, CELLS_FILE, INDEX_FORMAT_VERSION, MANIFEST_FILE, cellFile, encodeCatalog, type BuildSettings, type CellRange, type IndexManifest, type ScaleSpec, type TileRecord } from './indexFiles';
 import type { IndexRequest } from './indexWorker';
 import type { ModelInfo } from './modelInfo';

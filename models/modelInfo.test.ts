@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../pipeline/paths';
+import { repoRoot } from '../pipeline/core/paths';
 import { coded } from '../tests/support/coded';
 import { tinyModelPath, withoutOnnxMetadata } from '../tests/support/tinyModel';
 import { defaultModelPath, loadModelInfo, siblingJsonPath } from './modelInfo';

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GeolocError } from '../pipeline/errors';
-import { repoRoot } from '../pipeline/paths';
+import { GeolocError } from '../pipeline/core/errors';
+import { repoRoot } from '../pipeline/core/paths';
 import { OnnxFormatError, readOnnxMetadataProps } from './onnxMetadata';
 
 export interface ModelInfo {

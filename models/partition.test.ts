@@ -1,6 +1,6 @@
-import { mulberry32 } from '../fixtures/random';
 import { haversineMeters } from '../pipeline/geo/wgs84';
 import { cellBounds, cellOf, cellsTouching, makeGrid, regionContains, unionBounds } from './partition';
+import { mulberry32 } from '../pipeline/core/random';
 
 const bounds = { west: 22.45, south: 60.39, east: 22.53, north: 60.43 };
 const SAMPLES_PER_SIDE = 16;

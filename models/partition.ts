@@ -4,13 +4,9 @@
  * its circle touches.
  */
 import type { GeoBounds } from '../pipeline/geo/geoImage';
+import type { SearchRegion } from '../pipeline/core/types';
 import { METERS_PER_DEGREE, haversineMeters, type LatLon } from '../pipeline/geo/wgs84';
 
-export interface SearchRegion {
-  lat: number;
-  lon: number;
-  radiusM: number;
-}
 
 export interface PartitionGrid {
   cellSizeM: number;

@@ -5,25 +5,16 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 import { readCatalog, readCells, readManifest, requireFile, type IndexManifest, type TileRecord } from './indexFiles';
 import type { IndexRequest, SearchResult } from './indexWorker';
 import type { ModelInfo } from './modelInfo';
-import type { SearchRegion } from './partition';
+import type { Candidate, SearchRegion } from '../pipeline/core/types';
 import { startIndexWorker } from './startIndexWorker';
 import type { WorkerClient } from './workerClient';
 
 export type { IndexManifest, TileRecord } from './indexFiles';
-export type { SearchRegion } from './partition';
 
-export interface Candidate {
-  tileId: number;
-  /** inner product of unit vectors: cosine similarity */
-  score: number;
-  lat: number;
-  lon: number;
-  footprintM: number;
-}
 
 export interface OpenIndexOptions {
   /** the model that will produce the queries; refused when it is not the one the index was built with */

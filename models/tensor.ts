@@ -1,5 +1,6 @@
 /** Packed RGB bytes → the model's normalised CHW float32 input. */
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
+import type { Rgb } from '../pipeline/core/types';
 import type { ModelInfo } from './modelInfo';
 
 export type TensorSpec = Pick<ModelInfo, 'inputSize' | 'mean' | 'std'>;
@@ -7,8 +8,6 @@ export type TensorSpec = Pick<ModelInfo, 'inputSize' | 'mean' | 'std'>;
 const RGB_CHANNELS = 3;
 const BYTE_MAX = 255;
 
-/** An RGB colour in bytes. */
-export type Rgb = readonly [number, number, number];
 
 /** The RGB bytes nearest to what the model reads as 0 in every channel: its normalisation mean. */
 export function meanColour(spec: Pick<TensorSpec, 'mean'>): Rgb {

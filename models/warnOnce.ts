@@ -1,5 +1,5 @@
 /** Process-wide warnings that say something once, not once per worker or per pool. */
-import type { ErrorCode } from '../pipeline/errors';
+import type { ErrorCode } from '../pipeline/core/errors';
 
 const warned = new Set<ErrorCode>();
 

@@ -1,6 +1,6 @@
 /** Main-thread side of a request/response worker thread (see workerProtocol.ts). */
 import { Worker } from 'node:worker_threads';
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 import { type CloseMessage, fromWireError, type ResponseMessage, type StartupMessage } from './workerProtocol';
 
 /**

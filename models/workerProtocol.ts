@@ -3,7 +3,7 @@
  * calls serveRequests. Errors cross the thread boundary as {code, message} so a coded
  * GeolocError thrown in a worker is rethrown with the same code.
  */
-import { ERROR_CODES, GeolocError, type ErrorCode } from '../pipeline/errors';
+import { ERROR_CODES, GeolocError, type ErrorCode } from '../pipeline/core/errors';
 
 export interface WireError {
   code?: string;

@@ -1,7 +1,7 @@
 import { createReadStream, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, Subject, take, toArray } from 'rxjs';
-import { RecordingLogger } from '../pipeline/log';
+import { RecordingLogger } from '../pipeline/core/log';
 import { writeNorthUp } from '../pipeline/video/northUp';
 import { frameBytes } from '../pipeline/video/pixelFormat';
 import { isAlive, waitFor } from '../tests/support/processes';

@@ -1,14 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { defer, Observable, switchMap } from 'rxjs';
-import { GeolocError } from '../pipeline/errors';
-import { type Logger, silentLogger } from '../pipeline/log';
-import type { Frame } from '../pipeline/types';
+import { GeolocError } from '../pipeline/core/errors';
+import { type Logger, silentLogger } from '../pipeline/core/log';
+import type { Frame } from '../pipeline/core/types';
 import { Demand } from '../pipeline/video/demand';
 import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, learnFfmpegCapabilities, probeVideoStream } from '../pipeline/video/ffmpegSource';
 import { ffmpegFrames } from '../pipeline/video/ffmpegFrames';
-import { fitsFormat, type YuvMatrix } from '../pipeline/video/pixelFormat';
+import { fitsFormat } from '../pipeline/video/pixelFormat';
 import { isNetworkKind, sourceKind } from '../pipeline/video/sourceKind';
 import { reconnectWithBackoff, type ReconnectOptions } from './reconnectWithBackoff';
+import type { YuvMatrix } from '../pipeline/core/types';
 
 /** A decoded frame, with the moment its last byte arrived (for latency). */
 export type DecodedFrame = Frame & {

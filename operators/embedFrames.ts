@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { EmbedderPool, EmbeddingBatch } from '../models/embedderPool';
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 
 export type Embedder = Pick<EmbedderPool, 'embed'>;
 

@@ -1,6 +1,6 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { meanColour, type TensorSpec } from '../models/tensor';
-import type { Frame } from '../pipeline/types';
+import type { Frame } from '../pipeline/core/types';
 import { writeNorthUp } from '../pipeline/video/northUp';
 import { frameBytes } from '../pipeline/video/pixelFormat';
 import { preprocess } from './preprocess';

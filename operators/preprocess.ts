@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { imageTensorLength, meanColour, type TensorSpec } from '../models/tensor';
-import { GeolocError } from '../pipeline/errors';
-import type { Frame } from '../pipeline/types';
+import { GeolocError } from '../pipeline/core/errors';
+import type { Frame } from '../pipeline/core/types';
 import { writeNorthUp } from '../pipeline/video/northUp';
 
 const DEG = Math.PI / 180;

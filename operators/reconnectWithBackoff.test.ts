@@ -1,6 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
-import { GeolocError } from '../pipeline/errors';
-import { RecordingLogger } from '../pipeline/log';
+import { GeolocError } from '../pipeline/core/errors';
+import { RecordingLogger } from '../pipeline/core/log';
 import { reconnectWithBackoff } from './reconnectWithBackoff';
 
 const lost = new GeolocError('GEOLOC_ERR_STREAM_LOST', 'sender went away');

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { GeolocError, isGeolocError } from '../pipeline/errors';
-import { type Logger, silentLogger } from '../pipeline/log';
+import { GeolocError, isGeolocError } from '../pipeline/core/errors';
+import { type Logger, silentLogger } from '../pipeline/core/log';
 
 export interface ReconnectOptions {
   /** wait before the first reconnect; each failed attempt doubles it */

@@ -1,13 +1,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { from, lastValueFrom, map, toArray } from 'rxjs';
-import { mulberry32 } from '../fixtures/random';
 import { writeIndex } from '../models/indexWriter';
-import { SatelliteIndex, type SearchRegion } from '../models/satelliteIndex';
+import { SatelliteIndex } from '../models/satelliteIndex';
 import { haversineMeters } from '../pipeline/geo/wgs84';
-import type { Frame } from '../pipeline/types';
+import type { Frame } from '../pipeline/core/types';
 import { runArtifactsDir } from '../tests/support/testVideos';
 import { searchIndex } from './searchIndex';
+import type { SearchRegion } from '../pipeline/core/types';
+import { mulberry32 } from '../pipeline/core/random';
 
 const DIM = 16;
 const GRID = 8;
@@ -43,7 +44,7 @@ async function latticeIndex(dir: string): Promise<Float32Array> {
 
 describe('searchIndex against a real FAISS index', () => {
   let index: SatelliteIndex;
-  let batch: { frames: Frame[]; embedding: { n: number; dim: number; descriptors: Float32Array; foreground: Float32Array; foregroundShape: [number, number, number]; provider: 'cpu'; inferenceMs: number } };
+  let batch: { frames: Frame[]; embedding: { n: number; dim: number; descriptors: Float32Array; provider: 'cpu'; inferenceMs: number } };
   const chosen = [3, 27, 60];
 
   beforeAll(async () => {
@@ -59,7 +60,7 @@ describe('searchIndex against a real FAISS index', () => {
       chosen[i] = tile.id;
     }
     const frames: Frame[] = chosen.map((_, i) => ({ index: 10 + i, t: (10 + i) / 5, width: 1, height: 1, format: 'rgb24', pixels: Buffer.alloc(3) }));
-    batch = { frames, embedding: { n: chosen.length, dim: DIM, descriptors, foreground: new Float32Array(0), foregroundShape: [chosen.length, 0, 0], provider: 'cpu', inferenceMs: 0 } };
+    batch = { frames, embedding: { n: chosen.length, dim: DIM, descriptors, provider: 'cpu', inferenceMs: 0 } };
   });
   afterAll(() => index?.close());
 

@@ -1,8 +1,9 @@
 import { concatMap, from, map, type OperatorFunction } from 'rxjs';
-import type { Candidate, SatelliteIndex, SearchRegion } from '../models/satelliteIndex';
+import type { SatelliteIndex } from '../models/satelliteIndex';
 import type { Measurement } from '../pipeline/tracking/types';
-import type { Frame } from '../pipeline/types';
+import type { Frame } from '../pipeline/core/types';
 import type { EmbeddedBatch } from './embedFrames';
+import type { Candidate, SearchRegion } from '../pipeline/core/types';
 
 export type Searcher = Pick<SatelliteIndex, 'search'>;
 

@@ -1,11 +1,11 @@
 import { from, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { RecordingLogger } from '../pipeline/log';
-import { simulateFlight } from '../pipeline/tracking/simulation';
+import { RecordingLogger } from '../pipeline/core/log';
+import { simulateFlight } from '../tests/support/trackingSimulation';
 import { TrackFilter } from '../pipeline/tracking/trackFilter';
 import type { Measurement, TrackEstimate } from '../pipeline/tracking/types';
 import { coded } from '../tests/support/coded';
-import { smoothTrack } from './smoothTrack';
+import { smoothTrack, type Tracked } from './smoothTrack';
 
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -15,14 +15,15 @@ const fixes = simulateFlight({ seed: 6, durationS: 4 });
 const [a, b, c, d] = fixes.map((f) => f.measurement);
 const values = { a, b, c, d };
 const badLatitude: Measurement = { ...c, candidates: [{ ...c.candidates[0], lat: Number.NaN }] };
-const frameOf = map((e: TrackEstimate) => e.frame);
+const estimates = map((tracked: Tracked<Measurement>) => tracked.estimate);
+const frameOf = map((tracked: Tracked<Measurement>) => tracked.estimate.frame);
 
 describe('smoothTrack', () => {
   test('one estimate per measurement, in order, identical to a TrackFilter fed the same', () => {
     const filter = new TrackFilter();
     const expected = [a, b, c, d].map((m) => filter.update(m));
     scheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold('a-b-c-d|', values).pipe(smoothTrack())).toBe('a-b-c-d|', {
+      expectObservable(cold('a-b-c-d|', values).pipe(smoothTrack(), estimates)).toBe('a-b-c-d|', {
         a: expected[0],
         b: expected[1],
         c: expected[2],
@@ -87,7 +88,7 @@ describe('smoothTrack', () => {
   test("with invalidMeasurements: 'error', a malformed measurement ends the stream with the coded error", () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('a-b-x-d|', { ...values, x: { ...b, t: a.t - 1 } });
-      const result = source.pipe(smoothTrack({ invalidMeasurements: 'error' }), map((e) => e.frame));
+      const result = source.pipe(smoothTrack({ invalidMeasurements: 'error' }), frameOf);
       expectObservable(result).toBe('a-b-#', { a: a.frame, b: b.frame }, expect.objectContaining(coded('GEOLOC_ERR_TRACK_INPUT', 'before the previous measurement')));
       expectSubscriptions(source.subscriptions).toBe('^---!');
     });
@@ -97,9 +98,17 @@ describe('smoothTrack', () => {
     const once = from([a, b, c]).pipe(smoothTrack());
     const first: TrackEstimate[] = [];
     const second: TrackEstimate[] = [];
-    once.subscribe((e) => first.push(e));
-    once.subscribe((e) => second.push(e));
+    once.subscribe(({ estimate }) => first.push(estimate));
+    once.subscribe(({ estimate }) => second.push(estimate));
     expect(second).toEqual(first);
+  });
+
+  test('each estimate comes with the measurement it was made from, extra fields included', () => {
+    const tagged = [a, b, c].map((m, i) => ({ ...m, tag: `frame ${i}` }));
+    const out: Tracked<(typeof tagged)[number]>[] = [];
+    from(tagged).pipe(smoothTrack()).subscribe((tracked) => out.push(tracked));
+    expect(out.map(({ measurement }) => measurement)).toEqual(tagged);
+    expect(out.map(({ estimate, measurement }) => estimate.frame - measurement.frame)).toEqual([0, 0, 0]);
   });
 
   test('bad options are refused when the operator is made', () => {

@@ -1,10 +1,10 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { GeolocError, isGeolocError } from '../pipeline/errors';
-import { stderrLogger, type Logger } from '../pipeline/log';
+import { GeolocError, isGeolocError } from '../pipeline/core/errors';
+import { stderrLogger, type Logger } from '../pipeline/core/log';
 import { resolveTrackFilterOptions, TrackFilter, type TrackFilterOptions } from '../pipeline/tracking/trackFilter';
 import type { Measurement, TrackEstimate } from '../pipeline/tracking/types';
 
-export type { Measurement, SearchRegion, TrackEstimate } from '../pipeline/tracking/types';
+export type { Measurement, TrackEstimate } from '../pipeline/tracking/types';
 export type { TrackFilterOptions } from '../pipeline/tracking/trackFilter';
 
 export interface SmoothTrackOptions extends TrackFilterOptions {
@@ -20,20 +20,27 @@ export interface SmoothTrackOptions extends TrackFilterOptions {
   onEstimate?: (estimate: TrackEstimate) => void;
 }
 
+/** An estimate with the measurement it was made from, so that what rode on the measurement travels on. */
+export interface Tracked<M extends Measurement> {
+  estimate: TrackEstimate;
+  measurement: M;
+}
+
 /**
  * Smooths per-frame retrieval candidates into a track: one TrackFilter per subscription,
  * fed in arrival order, driven by the measurements' own timestamps (no scheduler). Emits
- * one estimate per measurement, except while no measurement with candidates has arrived yet.
+ * one estimate per measurement, except while no measurement with candidates has arrived yet,
+ * together with that measurement (and whatever else the caller's measurement type carries).
  * Filter options are checked when the operator is created (GEOLOC_ERR_TRACK_OPTIONS).
  */
-export function smoothTrack(options: Partial<SmoothTrackOptions> = {}): OperatorFunction<Measurement, TrackEstimate> {
+export function smoothTrack<M extends Measurement>(options: Partial<SmoothTrackOptions> = {}): OperatorFunction<M, Tracked<M>> {
   const { invalidMeasurements = 'skip', logger = stderrLogger(), onEstimate, ...filterOptions } = options;
   if (invalidMeasurements !== 'skip' && invalidMeasurements !== 'error') {
     throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `smoothTrack option invalidMeasurements = ${String(invalidMeasurements)} must be 'skip' or 'error'`);
   }
   const resolved = resolveTrackFilterOptions(filterOptions);
   return (source) =>
-    new Observable<TrackEstimate>((subscriber) => {
+    new Observable<Tracked<M>>((subscriber) => {
       let filter: TrackFilter | undefined = new TrackFilter(resolved);
       const upstream = source.subscribe({
         next(measurement) {
@@ -58,7 +65,7 @@ export function smoothTrack(options: Partial<SmoothTrackOptions> = {}): Operator
               return;
             }
           }
-          subscriber.next(estimate);
+          subscriber.next({ estimate, measurement });
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),

@@ -2,7 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { scheduleAsBatchJob } from './batchScheduling';
-import { RecordingLogger } from './log';
+import { RecordingLogger } from './core/log';
 import { readProcStat, STAT_FIELD } from '../tests/support/procStat';
 
 /** sched(7): the policy numbers /proc reports */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { type Logger, silentLogger } from './log';
+import { type Logger, silentLogger } from './core/log';
 
 /** The scheduling policy a process's threads run under. */
 export type SchedulingPolicy = 'batch' | 'default';

@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 import { COMMANDS } from './commands';
 import type { Command } from './commands/command';
-import { describeError } from './errors';
+import { describeError } from './core/errors';
+
+function commandList(commands: readonly Command[]): string[] {
+  const width = Math.max(...commands.map((c) => c.name.join(' ').length), 4);
+  return commands.map((c) => `  ${c.name.join(' ').padEnd(width)}  ${c.summary}`);
+}
 
 function helpText(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.join(' ').length), 4);
-  const lines = COMMANDS.map((c) => `  ${c.name.join(' ').padEnd(width)}  ${c.summary}`);
-  return ['usage: geoloc <command> [options]', '', 'commands:', ...lines, '', 'geoloc <command> --help shows the options of one command.'].join('\n');
+  return ['usage: geoloc <command> [options]', '', 'commands:', ...commandList(COMMANDS), '', 'geoloc <command> --help shows the options of one command.'].join('\n');
+}
+
+/** The commands a group's first word leads to (`index` → `index build`, `index info`). */
+function groupOf(word: string | undefined): Command[] {
+  return COMMANDS.filter((c) => c.name.length > 1 && c.name[0] === word);
 }
 
 /** The longest registered command whose words begin argv. */
@@ -20,6 +28,14 @@ export async function main(argv: string[]): Promise<number> {
     return argv.length === 0 ? 1 : 0;
   }
   const command = findCommand(argv);
+  const group = groupOf(argv[0]);
+  if (!command && group.length > 0) {
+    const help = argv.length === 2 && (argv[1] === '--help' || argv[1] === '-h');
+    const text = [`usage: geoloc ${argv[0]} <${group.map((c) => c.name[1]).join('|')}> [options]`, '', ...commandList(group), '', `geoloc ${argv[0]} <command> --help shows the options of one.`].join('\n');
+    if (help) process.stdout.write(`${text}\n`);
+    else process.stderr.write(`geoloc: '${argv.join(' ')}' needs one of its commands\n\n${text}\n`);
+    return help ? 0 : 2;
+  }
   if (!command) {
     process.stderr.write(`geoloc: unknown command '${argv.join(' ')}'\n\n${helpText()}\n`);
     return 2;

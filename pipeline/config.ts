@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ProviderName } from '../models/embedWorker';
 import type { TrackFilterOptions } from './tracking/trackFilter';
-import { GeolocError } from './errors';
+import { GeolocError } from './core/errors';
 import { DEFAULT_RECONNECT_OPTIONS } from '../operators/reconnectWithBackoff';
 import { DEFAULT_FFMPEG_OPTIONS, type FrameFit } from './video/ffmpegSource';
 

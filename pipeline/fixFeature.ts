@@ -1,5 +1,5 @@
 import type { TrackEstimate } from './tracking/types';
-import type { FixFeature } from './types';
+import type { FixFeature } from './core/types';
 
 /** Decimal places kept for coordinates (~1 cm) and for metres and scores (1 mm). */
 const COORD_DECIMALS = 7;

@@ -15,7 +15,6 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { map, Observable, of, pipe, Subject, tap } from 'rxjs';
 import type { ModelInfo } from '../models/modelInfo';
-import type { Candidate, SearchRegion } from '../models/satelliteIndex';
 import { batchFrames } from '../operators/batchFrames';
 import { type DecodedFrame, decodeVideo } from '../operators/decodeVideo';
 import { type Embedder, embedFrames } from '../operators/embedFrames';
@@ -25,9 +24,9 @@ import { type FramePriors, type Searcher, searchIndex } from '../operators/searc
 import { smoothTrack } from '../operators/smoothTrack';
 import type { PipelineConfig } from './config';
 import { toFixFeature } from './fixFeature';
-import { type Logger, silentLogger } from './log';
+import { type Logger, silentLogger } from './core/log';
 import type { TrackEstimate } from './tracking/types';
-import type { FixFeature } from './types';
+import type { Candidate, FixFeature, PipelineSink, SearchRegion } from './core/types';
 import { isNetworkKind, type SourceKind, sourceKind } from './video/sourceKind';
 
 /**
@@ -53,8 +52,8 @@ export interface LocalizeDeps {
   logger?: Logger;
   /** telemetry priors (altitude, heading) for a frame time, when a track rides along */
   priorsAt?: (t: number) => FramePriors | undefined;
-  /** counters the caller reads while and after the pipeline runs */
-  stats?: PipelineStats;
+  /** told of every frame in, frame dropped and fix out, in that order of events (a counter, the gateway, the JSONL file, ...) */
+  sinks?: readonly PipelineSink[];
   /** the stream read for the source "-" (default process.stdin) */
   stdin?: Readable;
   /** told the pid of each ffmpeg started */
@@ -68,19 +67,30 @@ export interface LocalizeOptions {
   realtime?: boolean;
   /** find each frame's global top-1 too (see searchIndex), for scoring a replay */
   globalTop1?: boolean;
+  /** properties added to each fix's feature before the sinks see it (replay: the truth) */
+  annotate?: (fix: LocalizedFix) => Record<string, unknown> | undefined;
 }
 
-export interface PipelineStats {
-  framesIn: number;
-  fixesOut: number;
+/** The pipeline's counters: a sink that counts what it is told, and the decoders started. */
+export class PipelineStats implements PipelineSink {
+  framesIn = 0;
+  fixesOut = 0;
   /** live: frames replaced by a newer one before they could be localized */
-  droppedFrames: number;
+  droppedFrames = 0;
   /** the ffmpeg processes started (more than one after reconnects) */
-  decoderStarts: number;
-}
+  decoderStarts = 0;
 
-export function newPipelineStats(): PipelineStats {
-  return { framesIn: 0, fixesOut: 0, droppedFrames: 0, decoderStarts: 0 };
+  frameIn(): void {
+    this.framesIn += 1;
+  }
+
+  frameDropped(): void {
+    this.droppedFrames += 1;
+  }
+
+  fix(): void {
+    this.fixesOut += 1;
+  }
 }
 
 /** One output of the pipeline. */
@@ -91,14 +101,6 @@ export interface LocalizedFix {
   latencyMs: number;
   /** the frame's best tile from a global search, when asked for */
   globalTop1?: Candidate;
-}
-
-/** Deletes the entries of frames up to `frame` (maps keyed by frame index, filled in order). */
-function forgetUpTo<V>(byFrame: Map<number, V>, frame: number): void {
-  for (const key of byFrame.keys()) {
-    if (key > frame) return;
-    byFrame.delete(key);
-  }
 }
 
 /**
@@ -113,7 +115,7 @@ export function readsLive(source: string, options: Pick<LocalizeOptions, 'live' 
 export function localize(source: string, config: PipelineConfig, deps: LocalizeDeps, options: LocalizeOptions = {}): Observable<LocalizedFix> {
   return new Observable<LocalizedFix>((subscriber) => {
     const logger = deps.logger ?? silentLogger;
-    const stats = deps.stats ?? newPipelineStats();
+    const sinks = deps.sinks ?? [];
     let live: boolean;
     let kind: SourceKind;
     try {
@@ -129,8 +131,6 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     const decoderWindow = Math.max(config.framesInFlight, (batchesInFlight + 1) * config.maxBatch);
     const turn = config.derotate && deps.priorsAt !== undefined && height === width;
     let region: SearchRegion | undefined;
-    const decodedAt = new Map<number, number>();
-    const globalTop1 = new Map<number, Candidate>();
     const credits = new Subject<number>();
 
     // frames to be turned are sampled anyway, so they come as YUV where they can: no conversion in ffmpeg
@@ -146,14 +146,10 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
       request$: live ? undefined : credits,
       stdin: deps.stdin,
       logger,
-      onProcessStart(pid) {
-        stats.decoderStarts += 1;
-        deps.onProcessStart?.(pid);
-      },
+      onProcessStart: deps.onProcessStart,
     }).pipe(
-      tap((frame) => {
-        stats.framesIn += 1;
-        decodedAt.set(frame.index, frame.decodedAt);
+      tap(() => {
+        for (const sink of sinks) sink.frameIn?.();
       }),
     );
     const localizeBatch = pipe(
@@ -165,15 +161,13 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         priors: deps.priorsAt ? (frame) => deps.priorsAt!(frame.t) : undefined,
         globalTop1: options.globalTop1,
       }),
-      tap((measurement) => measurement.globalTop1 && globalTop1.set(measurement.frame, measurement.globalTop1)),
     );
 
     const measurements = live
       ? frames.pipe(
           latestFrame((frame) => of([frame]).pipe(localizeBatch), {
-            onDrop: (dropped, count) => {
-              stats.droppedFrames = count;
-              decodedAt.delete(dropped.index);
+            onDrop: () => {
+              for (const sink of sinks) sink.frameDropped?.();
             },
           }),
         )
@@ -188,15 +182,15 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     const subscription = measurements
       .pipe(
         smoothTrack({ ...config.tracker, logger }),
-        map((estimate): LocalizedFix => {
+        map(({ estimate, measurement }): LocalizedFix => {
           region = estimate.searchRegion;
-          const latencyMs = performance.now() - (decodedAt.get(estimate.frame) ?? Number.NaN);
-          const top1 = globalTop1.get(estimate.frame);
-          // frames the tracker gave no estimate for (none before the first candidates) go too
-          forgetUpTo(decodedAt, estimate.frame);
-          forgetUpTo(globalTop1, estimate.frame);
-          stats.fixesOut += 1;
-          return { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs), ...(top1 && { globalTop1: top1 }) };
+          const latencyMs = performance.now() - measurement.source.decodedAt;
+          const top1 = measurement.globalTop1;
+          const fix: LocalizedFix = { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs), ...(top1 && { globalTop1: top1 }) };
+          Object.assign(fix.feature.properties, options.annotate?.(fix));
+          // a sink that throws (disk full, closed pipe) ends the pipeline with its error
+          for (const sink of sinks) sink.fix?.(fix.feature, latencyMs);
+          return fix;
         }),
       )
       .subscribe(subscriber);

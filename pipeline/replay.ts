@@ -3,13 +3,12 @@
  * what `geoloc replay`, `geoloc demo` and the replay benchmark run.
  */
 import { writeFileSync } from 'node:fs';
-import type { Gateway } from '../gateway/server';
-import { GeolocError } from './errors';
+import { GeolocError } from './core/errors';
 import type { PipelineConfig } from './config';
-import type { JsonlWriter } from './jsonlWriter';
+import type { PipelineSink } from './core/types';
 import type { LocalizedFix } from './localize';
-import type { Logger, LogRecord } from './log';
-import { type Localizer, runPipeline, telemetryPriors } from './commands/pipelineSession';
+import type { Logger, LogRecord } from './core/log';
+import { type Localizer, runPipeline, telemetryPriors } from './session';
 import { type ReplayReport, ReplayScorer } from './replayReport';
 import { haversineMeters, type LatLon } from './geo/wgs84';
 import { readTelemetry, telemetryAt, type TelemetryRecord } from './telemetry';
@@ -20,9 +19,8 @@ export interface ReplayOptions {
   config: PipelineConfig;
   localizer: Localizer;
   logger: Logger;
-  writer?: JsonlWriter;
-  /** publish every fix on this gateway too */
-  gateway?: Gateway;
+  /** where the fixes go (the JSONL file, the gateway, ...) */
+  sinks?: readonly PipelineSink[];
   /** read the video at its own speed, newest frame wins (as if it were live) */
   realtime?: boolean;
   onFix?: (fix: LocalizedFix) => void;
@@ -66,8 +64,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     config: options.config,
     localizer: options.localizer,
     logger,
-    writer: options.writer,
-    gateway: options.gateway,
+    sinks: options.sinks,
     realtime: options.realtime,
     live: options.realtime ? true : false,
     priorsAt: telemetryPriors(track.records),

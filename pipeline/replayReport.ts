@@ -5,10 +5,11 @@
  */
 import type { SchedulingPolicy } from './batchScheduling';
 import { haversineMeters } from './geo/wgs84';
-import { type Logger, silentLogger } from './log';
-import { type Summary, summarize } from './stats';
+import { type Logger, silentLogger } from './core/log';
+import { type Summary, summarize } from './core/stats';
 import { telemetryAt, type TelemetryRecord } from './telemetry';
-import type { Candidate, TrackEstimate } from './tracking/types';
+import type { TrackEstimate } from './tracking/types';
+import type { Candidate } from './core/types';
 
 export interface ReplayReport {
   video: string;

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createGateway } from '../gateway/server';
 import { makeFix, scrapeMetric } from '../gateway/testSupport';
-import { demoPaths } from '../pipeline/commands/demo';
 import { haversineMeters } from '../pipeline/geo/wgs84';
-import { repoRoot } from '../pipeline/paths';
+import { repoRoot } from '../pipeline/core/paths';
 import { killAndWait, waitFor } from './support/processes';
+import { demoPaths } from '../fixtures/defaults';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

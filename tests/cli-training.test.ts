@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../pipeline/paths';
+import { repoRoot } from '../pipeline/core/paths';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [join(repoRoot(), 'dist', 'pipeline', 'cli.js'), ...args], { cwd: repoRoot(), encoding: 'utf8', timeout: 120_000 });

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ERROR_CODES } from '../pipeline/errors';
-import { repoRoot } from '../pipeline/paths';
+import { ERROR_CODES } from '../pipeline/core/errors';
+import { repoRoot } from '../pipeline/core/paths';
 
 const CODE = /GEOLOC_ERR_[A-Z0-9_]+/g;
 

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Subscription } from 'rxjs';
 import { type DecodedFrame, decodeVideo } from '../operators/decodeVideo';
-import { RecordingLogger } from '../pipeline/log';
+import { RecordingLogger } from '../pipeline/core/log';
 import { freeTcpPort, freeUdpPort, isAlive, killAndWait, startSender, waitFor } from './support/processes';
 import { startRtspServer } from './support/rtspServer';
 import { makeTestVideo } from './support/testVideos';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../../pipeline/paths';
+import { repoRoot } from '../../pipeline/core/paths';
 
 const CLI = join(repoRoot(), 'dist', 'pipeline', 'cli.js');
 const URL_LINE = /map at (http:\/\/[^/\s]+)\//;

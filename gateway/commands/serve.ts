@@ -1,8 +1,8 @@
 /** `geoloc serve`: the gateway on its own — map page, tiles, metrics, WebSocket fan-out. */
 import { parseArgs } from 'node:util';
 import type { Command } from '../../pipeline/commands/command';
-import { GeolocError } from '../../pipeline/errors';
-import { GATEWAY_ARGS_USAGE, GATEWAY_ARG_OPTIONS, SERVE_DEFAULT_PORT, gatewayOptionsFromArgs, untilSignal } from '../cli';
+import { GeolocError } from '../../pipeline/core/errors';
+import { GATEWAY_ARGS_USAGE, GATEWAY_ARG_OPTIONS, SERVE_DEFAULT_PORT, gatewayOptionsFromArgs, untilSignal } from '../args';
 import { createGateway } from '../server';
 
 const USAGE = `usage: geoloc serve [--port <n>] [--index <dir> | --imagery <image>] [options]

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../pipeline/paths';
+import { repoRoot } from '../../pipeline/core/paths';
 import { writeSyntheticGeoImage } from '../../tests/support/syntheticImagery';
 import { tinyModelPath } from '../../tests/support/tinyModel';
 import { CATALOG_FILE, CELLS_FILE, MANIFEST_FILE } from '../indexFiles';

@@ -1,6 +1,6 @@
 /** `geoloc index build` and `geoloc index info`: make and inspect satellite indexes. */
 import type { Command } from '../../pipeline/commands/command';
-import { integerOption, numberOption, parseOptions, usageError } from '../../pipeline/commands/options';
+import { integerOption, numberOption, parseOptions, usageError } from '../../pipeline/core/options';
 import { DEFAULT_ALTITUDES_M, DEFAULT_BATCH_SIZE, DEFAULT_CELL_SIZE_M, DEFAULT_HFOV_DEG, DEFAULT_OVERLAP, buildIndex } from '../buildIndex';
 import { readCatalog, readManifest, type IndexManifest, type TileRecord } from '../indexFiles';
 import { defaultModelPath } from '../modelInfo';

@@ -1,35 +1,19 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DATASET_FOV_DEG, FIXTURE_INDEX_SETTINGS } from '../../fixtures/defaults';
+import { DATASET_FOV_DEG, FIXTURE_INDEX_SETTINGS, demoPaths } from '../../fixtures/defaults';
 import { defaultModelPath } from '../../models/modelInfo';
 import type { PipelineConfig } from '../config';
-import { GeolocError } from '../errors';
-import { JsonlWriter } from '../jsonlWriter';
-import { stderrLogger } from '../log';
-import { repoRoot } from '../paths';
+import { GeolocError } from '../core/errors';
+import { JsonlWriter } from '../sinks/jsonl';
+import { stderrLogger } from '../core/log';
+import { repoRoot } from '../core/paths';
 import { replay, writeReport } from '../replay';
 import { formatReport, type ReplayReport } from '../replayReport';
 import type { Command } from './command';
-import { configFromArgs, type Localizer, openLocalizer, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, signalExitCode } from './pipelineSession';
-
-export function defaultCacheDir(): string {
-  return join(repoRoot(), 'fixtures', 'cache');
-}
-
-/** What the demo reads (built by `make setup`) and writes, in the fixtures cache. */
-export function demoPaths(cache = defaultCacheDir()) {
-  return {
-    video: join(cache, 'flight', 'flight.mp4'),
-    telemetry: join(cache, 'flight', 'flight.srt'),
-    model: defaultModelPath(),
-    index: join(cache, 'index'),
-    indexManifest: join(cache, 'index', 'manifest.json'),
-    report: join(cache, 'demo-report.json'),
-    fixes: join(cache, 'demo-fixes.jsonl'),
-  };
-}
-
+import { type Localizer, openLocalizer } from '../session';
+import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
+import { reportFailure, signalExitCode } from './lifecycle';
 
 /**
  * Pipeline settings of the demo. The model sees the centre square of each frame, so its field of
@@ -91,7 +75,7 @@ export const demoCommand: Command = {
         process.stdout.write(`geoloc demo: note: the index was built with altitudes ${built.altitudesM.join(',')} m, hfov ${built.hfovDeg}°, overlap ${built.overlap}; the targets were measured with ${FIXTURE_INDEX_SETTINGS.altitudesM.join(',')} m, ${FIXTURE_INDEX_SETTINGS.hfovDeg}°, ${FIXTURE_INDEX_SETTINGS.overlap}\n`);
       }
       process.stdout.write(`geoloc demo: replaying ${relative(repoRoot(), paths.video)} …\n`);
-      const { report, interrupted } = await replay({ video: paths.video, telemetryPath: paths.telemetry, config, localizer, logger, writer });
+      const { report, interrupted } = await replay({ video: paths.video, telemetryPath: paths.telemetry, config, localizer, logger, sinks: [writer] });
       writeReport(paths.report, report);
       process.stdout.write(`${formatReport(report)}\n${verdicts(report).join('\n')}\n  report  ${relative(repoRoot(), paths.report)}\n  fixes   ${relative(repoRoot(), paths.fixes)}\n`);
       return interrupted ? signalExitCode(interrupted) : 0;

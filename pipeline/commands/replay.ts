@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
-import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE } from '../../gateway/cli';
+import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE } from '../../gateway/args';
 import type { Gateway } from '../../gateway/server';
-import { GeolocError } from '../errors';
-import { JsonlWriter } from '../jsonlWriter';
-import { stderrLogger } from '../log';
+import { GeolocError } from '../core/errors';
+import { JsonlWriter } from '../sinks/jsonl';
+import { stderrLogger } from '../core/log';
 import { replay, writeReport } from '../replay';
 import { formatReport } from '../replayReport';
 import type { Command } from './command';
-import { configFromArgs, type Localizer, exitAfterServing, openLocalizer, openServeGateway, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure } from './pipelineSession';
+import { type Localizer, openLocalizer } from '../session';
+import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
+import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from './lifecycle';
 
 const USAGE = `usage: geoloc replay <video> --telemetry <srt|csv> --index <dir> --report report.json [--model <onnx>] [--realtime] [options]
 
@@ -53,9 +55,8 @@ export const replayCommand: Command = {
         config,
         localizer,
         logger,
-        writer,
+        sinks: commandSinks(writer, gateway, config.flight),
         realtime: values.realtime,
-        gateway,
       });
       writeReport(values.report, report);
       process.stderr.write(`${formatReport(report)}\n  report  ${values.report}\n`);

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
-import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE } from '../../gateway/cli';
+import { extractServeFlag, GATEWAY_ARG_OPTIONS, GATEWAY_ARGS_USAGE } from '../../gateway/args';
 import type { Gateway } from '../../gateway/server';
-import { GeolocError } from '../errors';
-import { JsonlWriter } from '../jsonlWriter';
-import { stderrLogger } from '../log';
+import { GeolocError } from '../core/errors';
+import { JsonlWriter } from '../sinks/jsonl';
+import { stderrLogger } from '../core/log';
 import { readTelemetry } from '../telemetry';
 import { readsLive } from '../localize';
 import type { Command } from './command';
-import { configFromArgs, exitAfterServing, openLocalizer, openServeGateway, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, runPipeline, telemetryPriors } from './pipelineSession';
+import { openLocalizer, runPipeline, telemetryPriors } from '../session';
+import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
+import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from './lifecycle';
 
 const USAGE = `usage: geoloc run --source <url|file|-> --index <dir> [--model <onnx>] [--out fixes.jsonl] [options]
 
@@ -49,8 +51,7 @@ export const runCommand: Command = {
         config,
         localizer,
         logger,
-        writer,
-        gateway,
+        sinks: commandSinks(writer, gateway, config.flight),
         live: values.live,
         priorsAt: track ? telemetryPriors(track.records) : undefined,
       });

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { GeolocError } from '../errors';
-import { repoRoot } from '../paths';
+import { GeolocError } from '../core/errors';
+import { repoRoot } from '../core/paths';
 import type { Command } from './command';
 
 /** Debian's interpreter, which has python3-torch; another python3 may come first on PATH. */

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import sharp from 'sharp';
-import { GeolocError } from '../errors';
+import { GeolocError } from '../core/errors';
 import { Georef, findWorldFile, guessCrs, readWorldFile, type Crs } from './georef';
 import { haversineMeters, type LatLon } from './wgs84';
 
@@ -80,9 +80,6 @@ export function groundResolution(georef: Georef, width: number, height: number):
   return (dx + dy) / 2;
 }
 
-export function containsLonLat(b: GeoBounds, p: LatLon): boolean {
-  return p.lon >= b.west && p.lon <= b.east && p.lat >= b.south && p.lat <= b.north;
-}
 
 const GEOGRAPHIC_WGS84 = 4326;
 const MERCATOR_CODES = new Set([3857, 900913, 3785, 102100, 102113]);

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describeIfSharedData } from '../../tests/support/sharedData';
-import { isGeolocError } from '../errors';
-import { sharedDataPath } from '../paths';
+import { isGeolocError } from '../core/errors';
+import { sharedDataPath } from '../core/paths';
 import { loadGeoImage } from './geoImage';
 import { Georef, formatWorldFile, parseWorldFile, writeWorldFile } from './georef';
 

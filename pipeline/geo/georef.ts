@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { extname } from 'node:path';
-import { GeolocError } from '../errors';
+import { GeolocError } from '../core/errors';
 import { lonLatToMercator, mercatorToLonLat } from './webMercator';
 import type { LatLon } from './wgs84';
 

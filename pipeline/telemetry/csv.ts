@@ -2,7 +2,7 @@
  * CSV tracks: a header row names the columns, in any order and case. Units written in the
  * header the way flight-log exports do (`altitude(feet)`, `time(millisecond)`) are honoured.
  */
-import { GeolocError } from '../errors';
+import { GeolocError } from '../core/errors';
 import type { TelemetryRecord, TelemetryTrack, TelemetryWarning } from './record';
 
 type Column = 't' | 'lat' | 'lon' | 'alt' | 'absAlt' | 'headingDeg' | 'gimbalPitchDeg';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { GeolocError } from '../errors';
+import { GeolocError } from '../core/errors';
 import { parseCsvTrack } from './csv';
 import type { TelemetryRecord, TelemetryTrack } from './record';
 import { parseSrt } from './srt';

@@ -6,7 +6,7 @@
  * Cues are found by their timing lines, so a missing blank line or a garbled cue costs only
  * that cue, never its neighbours.
  */
-import { GeolocError } from '../errors';
+import { GeolocError } from '../core/errors';
 import type { TelemetryRecord, TelemetryTrack, TelemetryWarning } from './record';
 
 const TIMING = /^\s*(\d{1,2}):(\d{2}):(\d{2})[,.](\d{1,3})\s*-->\s*(\d{1,2}):(\d{2}):(\d{2})[,.](\d{1,3})\s*$/;

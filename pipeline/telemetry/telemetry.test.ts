@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeIfSharedData } from '../../tests/support/sharedData';
-import { isGeolocError } from '../errors';
-import { sharedDataPath } from '../paths';
+import { isGeolocError } from '../core/errors';
+import { sharedDataPath } from '../core/paths';
 import { formatSrt, parseCsvTrack, parseSrt, readTelemetry, telemetryAt, type TelemetryRecord } from '.';
 
 const MINI3_CUE = `1

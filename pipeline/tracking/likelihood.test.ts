@@ -1,6 +1,6 @@
 import { LocalFrame } from '../geo/wgs84';
 import { buildKernels, cameraFootprintM, evaluateLikelihood, type LikelihoodOptions } from './likelihood';
-import type { Candidate } from './types';
+import type { Candidate } from '../core/types';
 
 const ORIGIN = { lat: 47, lon: 8 };
 const frame = new LocalFrame(ORIGIN);

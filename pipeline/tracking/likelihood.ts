@@ -3,7 +3,7 @@
  * candidate plus a uniform outlier floor (formula in README.md).
  */
 import type { LocalFrame } from '../geo/wgs84';
-import type { Candidate } from './types';
+import type { Candidate } from '../core/types';
 
 // Bound once: a global lookup per call is slow in hot loops (about 20× under jest's vm sandbox).
 const { PI, cos, exp, log, max, sin, tan } = Math;

@@ -1,11 +1,11 @@
 import { ParticleCloud, type HeadingModel } from './particles';
-import { SeededRandom } from './random';
+import { Random } from '../core/random';
 
 const N = 4000;
 const NO_HEADING_MODEL: HeadingModel = { crabSigmaRad: 0.2, crabCorrelationS: 10, freeFraction: 0, modeDwellS: 10 };
 
-function cloudOf(place: (i: number, random: SeededRandom) => [number, number]): ParticleCloud {
-  const random = new SeededRandom(7);
+function cloudOf(place: (i: number, random: Random) => [number, number]): ParticleCloud {
+  const random = new Random(7);
   const cloud = new ParticleCloud(N, random);
   for (let i = 0; i < N; i++) [cloud.east[i], cloud.north[i]] = place(i, random);
   cloud.equalizeWeights();

@@ -4,7 +4,7 @@
  * model, resampling and the summaries the filter reports.
  */
 import type { CandidateKernels } from './likelihood';
-import type { SeededRandom } from './random';
+import type { Random } from '../core/random';
 
 // Bound once: a global lookup per call is slow in hot loops (about 20× under jest's vm sandbox).
 const { PI, abs, atan2, ceil, cos, exp, floor, log, max, min, pow, sin, sqrt } = Math;
@@ -73,7 +73,7 @@ export class ParticleCloud {
   private readonly indexPool: Uint32Array;
   private readonly modeGrid = new Float64Array(MODE_GRID_SIDE * MODE_GRID_SIDE);
 
-  constructor(size: number, private readonly random: SeededRandom) {
+  constructor(size: number, private readonly random: Random) {
     this.size = size;
     this.east = new Float64Array(size);
     this.north = new Float64Array(size);
@@ -138,8 +138,8 @@ export class ParticleCloud {
     const { crab, follows, random } = this;
     for (let i = 0; i < this.size; i++) {
       crab[i] = keep * crab[i] + refresh * random.normal();
-      if (random.uniform() >= switchProbability) continue;
-      const follow = random.uniform() >= heading.freeFraction;
+      if (random.unit() >= switchProbability) continue;
+      const follow = random.unit() >= heading.freeFraction;
       if (follow && !follows[i]) {
         const course = atan2(this.vEast[i], this.vNorth[i]);
         crab[i] = atan2(sin(course - headingRad), cos(course - headingRad));
@@ -171,7 +171,7 @@ export class ParticleCloud {
   resample(): void {
     const [e, n, ve, vn, crab, follows] = this.scratch;
     const step = 1 / this.size;
-    let u = this.random.uniform() * step;
+    let u = this.random.unit() * step;
     let cumulative = this.weight[0];
     let source = 0;
     for (let i = 0; i < this.size; i++) {
@@ -218,15 +218,15 @@ export class ParticleCloud {
     const random = this.random;
     for (let m = 0; m < indices.length; m++) {
       const i = indices[m];
-      const u = random.uniform() * acc;
+      const u = random.unit() * acc;
       let j = 0;
       while (j < k - 1 && cumulative[j] < u) j++;
       this.east[i] = kernels.east[j] + kernels.sigma[j] * random.normal();
       this.north[i] = kernels.north[j] + kernels.sigma[j] * random.normal();
       this.crab[i] = headingModel.crabSigmaRad * random.normal();
-      this.follows[i] = random.uniform() >= headingModel.freeFraction ? 1 : 0;
-      const direction = headingRad !== undefined && this.follows[i] ? headingRad + this.crab[i] : 2 * PI * random.uniform();
-      const speed = maxSpeedMps * random.uniform();
+      this.follows[i] = random.unit() >= headingModel.freeFraction ? 1 : 0;
+      const direction = headingRad !== undefined && this.follows[i] ? headingRad + this.crab[i] : 2 * PI * random.unit();
+      const speed = maxSpeedMps * random.unit();
       this.vEast[i] = speed * sin(direction);
       this.vNorth[i] = speed * cos(direction);
     }
@@ -238,7 +238,7 @@ export class ParticleCloud {
     for (let i = 0; i < this.size; i++) pool[i] = i;
     const n = min(count, this.size);
     for (let i = 0; i < n; i++) {
-      const j = i + this.random.int(this.size - i);
+      const j = i + this.random.int(0, this.size - i - 1);
       const tmp = pool[i];
       pool[i] = pool[j];
       pool[j] = tmp;

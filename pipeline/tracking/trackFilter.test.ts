@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isGeolocError } from '../errors';
+import { isGeolocError } from '../core/errors';
 import { haversineMeters } from '../geo/wgs84';
-import { repoRoot } from '../paths';
-import { summarize } from '../stats';
-import { DEFAULT_SIMULATION, scoreTrack, simulateFlight, withoutTelemetry, type SimulatedFix, type TrackScore } from './simulation';
+import { repoRoot } from '../core/paths';
+import { summarize } from '../core/stats';
+import { DEFAULT_SIMULATION, scoreTrack, simulateFlight, withoutTelemetry, type SimulatedFix, type TrackScore } from '../../tests/support/trackingSimulation';
 import { DEFAULT_TRACK_FILTER_OPTIONS, TrackFilter, type TrackFilterOptions } from './trackFilter';
 import type { Measurement, TrackEstimate } from './types';
 

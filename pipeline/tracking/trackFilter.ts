@@ -4,13 +4,15 @@
  * retrieved candidates. It reports a 95% radius and a confidence, notices when it has lost
  * the track and re-localizes from the global candidates. Formulas: README.md.
  */
-import { GeolocError } from '../errors';
+import { GeolocError } from '../core/errors';
 import { LocalFrame, type LatLon } from '../geo/wgs84';
 import { buildKernels, evaluateLikelihood, type CandidateKernels, type LikelihoodOptions } from './likelihood';
 import { ParticleCloud, type HeadingModel, type MotionModel } from './particles';
-import { SeededRandom } from './random';
-import type { Measurement, SearchRegion, TrackEstimate } from './types';
+import type { Measurement, TrackEstimate } from './types';
 import { validateMeasurement } from './validate';
+import type { SearchRegion } from '../core/types';
+import { definedOnly } from '../core/options';
+import { Random } from '../core/random';
 
 // Bound once: a global lookup per call is slow in hot loops (about 20× under jest's vm sandbox).
 const { PI, abs, atan2, hypot, log, max, min, round } = Math;
@@ -105,7 +107,7 @@ type Phase = 'tracking' | 'relocalizing';
 
 export class TrackFilter {
   readonly options: Readonly<TrackFilterOptions>;
-  private readonly random: SeededRandom;
+  private readonly random: Random;
   private readonly cloud: ParticleCloud;
   private readonly likelihood: Float64Array;
   private readonly logFactor: Float64Array;
@@ -125,7 +127,7 @@ export class TrackFilter {
 
   constructor(options: Partial<TrackFilterOptions> = {}) {
     this.options = resolveTrackFilterOptions(options);
-    this.random = new SeededRandom(this.options.seed);
+    this.random = new Random(this.options.seed);
     this.cloud = new ParticleCloud(this.options.particles, this.random);
     this.likelihood = new Float64Array(this.options.particles);
     this.logFactor = new Float64Array(this.options.particles);
@@ -295,11 +297,7 @@ function headingRadOf(m: Measurement): number | undefined {
 
 /** The defaults overlaid with `options` (undefined values ignored), checked: throws GEOLOC_ERR_TRACK_OPTIONS. */
 export function resolveTrackFilterOptions(options: Partial<TrackFilterOptions> = {}): Readonly<TrackFilterOptions> {
-  return checkOptions({ ...DEFAULT_TRACK_FILTER_OPTIONS, ...stripUndefined(options) });
-}
-
-function stripUndefined<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return checkOptions({ ...DEFAULT_TRACK_FILTER_OPTIONS, ...definedOnly(options) });
 }
 
 /** The range a numeric option must lie in: bounds are inclusive unless marked open. */

@@ -1,7 +1,5 @@
 /** The values the track filter reads and writes. */
-import type { Candidate, SearchRegion } from '../../models/satelliteIndex';
-
-export type { Candidate, SearchRegion };
+import type { Candidate, SearchRegion } from '../core/types';
 
 /** What the filter is told about one frame. */
 export interface Measurement {

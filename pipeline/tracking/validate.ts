@@ -1,5 +1,5 @@
 /** Checks a measurement before it touches the filter, so a bad one leaves the state as it was. */
-import { GeolocError } from '../errors';
+import { GeolocError } from '../core/errors';
 import type { Measurement } from './types';
 
 /** Scores are inner products of unit vectors; a little float slack beyond ±1 is allowed. */

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
-import { GeolocError } from '../errors';
-import type { Logger } from '../log';
+import { GeolocError } from '../core/errors';
+import type { Logger } from '../core/log';
 import type { Demand } from './demand';
 import { type DecoderExit, type FfmpegDecodeOptions, spawnDecoder } from './ffmpegSource';
 import { FrameAssembler } from './frameAssembler';

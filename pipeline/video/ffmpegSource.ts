@@ -7,8 +7,9 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import { type PixelFormat, type YuvMatrix, yuvMatrixOf } from './pixelFormat';
+import { type PixelFormat, yuvMatrixOf } from './pixelFormat';
 import type { SourceKind } from './sourceKind';
+import type { YuvMatrix } from '../core/types';
 
 /** How a frame of another aspect ratio is brought to width × height. */
 export type FrameFit = 'crop' | 'pad' | 'stretch';

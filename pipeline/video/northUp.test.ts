@@ -1,6 +1,7 @@
-import type { Frame } from '../types';
+import type { Frame } from '../core/types';
 import { writeNorthUp } from './northUp';
-import { frameBytes, type YuvMatrix } from './pixelFormat';
+import { frameBytes } from './pixelFormat';
+import type { YuvMatrix } from '../core/types';
 
 const SOURCE = 40;
 const SIZE = 20;

@@ -2,10 +2,10 @@
  * Samples a frame into the model's square RGB input, turned north-up by the compass heading its
  * camera faced, so that it looks like the north-up satellite tiles it is matched against.
  */
-import type { Rgb } from '../../models/tensor';
-import { GeolocError } from '../errors';
-import type { Frame } from '../types';
-import { frameBytes, type YuvMatrix, yuvToRgbFactors } from './pixelFormat';
+import { GeolocError } from '../core/errors';
+import type { Frame } from '../core/types';
+import { frameBytes, yuvToRgbFactors } from './pixelFormat';
+import type { Rgb, YuvMatrix } from '../core/types';
 
 const RGB_CHANNELS = 3;
 const CHROMA_MID = 128;

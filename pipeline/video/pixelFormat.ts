@@ -6,17 +6,10 @@
  * (turning it north-up) and converts only the pixels it samples.
  */
 
+import type { YuvMatrix } from '../core/types';
+
 export type PixelFormat = 'rgb24' | 'yuv420p';
 
-/**
- * A YUV colour matrix by the luma weights of red and blue (ITU-R BT.601, BT.709, …); green's is
- * what remains. Values are limited range ("tv": Y in 16..235, U and V in 16..240).
- */
-export interface YuvMatrix {
-  name: string;
-  kr: number;
-  kb: number;
-}
 
 const BT601: YuvMatrix = { name: 'bt601', kr: 0.299, kb: 0.114 };
 

@@ -1,4 +1,4 @@
-import { GeolocError } from '../errors';
+import { GeolocError } from '../core/errors';
 
 /** Where frames come from. Network kinds are live: they may drop out and come back. */
 export type SourceKind = 'file' | 'stdin' | 'rtsp' | 'udp' | 'tcp' | 'srt';

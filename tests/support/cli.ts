@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../pipeline/paths';
+import { repoRoot } from '../../pipeline/core/paths';
 
 export interface CliResult {
   code: number | null;

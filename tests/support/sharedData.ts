@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { sharedDataPath } from '../../pipeline/paths';
+import { sharedDataPath } from '../../pipeline/core/paths';
 
 /**
  * `describe` for tests that need ../shared/data/<parts>: when the data is absent they are

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { mulberry32 } from '../../fixtures/random';
 import { writeWorldFile } from '../../pipeline/geo/georef';
 import { METERS_PER_DEGREE } from '../../pipeline/geo/wgs84';
+import { mulberry32 } from '../../pipeline/core/random';
 
 export interface SyntheticImageOptions {
   width: number;

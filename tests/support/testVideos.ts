@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../pipeline/paths';
+import { repoRoot } from '../../pipeline/core/paths';
 import { isAlive } from './processes';
 
 export interface TestVideoOptions {

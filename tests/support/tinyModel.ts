@@ -5,7 +5,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { protobufFields } from '../../models/onnxMetadata';
-import { repoRoot } from '../../pipeline/paths';
+import { fixtureCacheDir, repoRoot } from '../../pipeline/core/paths';
 
 const PYTHON = '/usr/bin/python3';
 const TINY_CONFIG = join('training', 'configs', 'tiny.yaml');
@@ -35,7 +35,7 @@ function sourceHash(paths: string[], extra: string[]): string {
  * in parallel never see half a model.
  */
 async function cachedModel(kind: string, key: string, make: (out: string) => Promise<unknown>): Promise<string> {
-  const dir = join(repoRoot(), 'fixtures', 'cache', 'test-models', kind, key);
+  const dir = join(fixtureCacheDir(), 'test-models', kind, key);
   const model = join(dir, 'model.onnx');
   if (existsSync(model)) return model;
   const staging = `${dir}.partial-${process.pid}-${Date.now()}`;

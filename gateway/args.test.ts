@@ -1,4 +1,4 @@
-import { SERVE_DEFAULT_PORT, TOKEN_ENV, extractServeFlag, gatewayOptionsFromArgs } from './cli';
+import { SERVE_DEFAULT_PORT, TOKEN_ENV, extractServeFlag, gatewayOptionsFromArgs } from './args';
 
 describe('gateway command-line options', () => {
   test.each([

@@ -35,7 +35,6 @@ export const ERROR_CODES = {
   // gateway: the WebSocket fan-out, its HTTP endpoints and the map tiles (gateway/)
   GEOLOC_ERR_WS_MALFORMED: 'A WebSocket client message is not JSON, or lacks a field its type needs.',
   GEOLOC_ERR_WS_UNKNOWN_TYPE: 'A WebSocket client message has a type the gateway does not know.',
-  GEOLOC_ERR_WS_PAYLOAD_TOO_LARGE: 'A WebSocket client message is larger than maxPayload; the connection is closed (1009).',
   GEOLOC_ERR_WS_UNAUTHORIZED: 'A WebSocket or API request lacks the bearer token the gateway was started with, or has a wrong one.',
   GEOLOC_ERR_WS_ORIGIN: "A WebSocket upgrade came from a browser page whose Origin is not on the gateway's allow-list.",
   GEOLOC_ERR_WS_TOO_MANY_CONNECTIONS: 'The gateway already serves maxClients WebSocket clients; the new one is refused (503).',

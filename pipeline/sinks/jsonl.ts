@@ -1,11 +1,12 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { GeolocError } from './errors';
+import { GeolocError } from '../core/errors';
+import type { FixFeature, PipelineSink } from '../core/types';
 
 /**
  * Writes one JSON value per line. Each line goes out in a single write call, so whatever stops
  * the process (an error, a signal, SIGKILL) leaves a file of complete lines only.
  */
-export class JsonlWriter {
+export class JsonlWriter implements PipelineSink {
   private fd: number | undefined;
   /** a stream's failure (stdout closed by its reader: EPIPE), raised at the next write */
   private streamError: Error | undefined;
@@ -28,6 +29,11 @@ export class JsonlWriter {
     } catch (cause) {
       throw new GeolocError('GEOLOC_ERR_OUTPUT_WRITE', `cannot write fixes to ${path} (${(cause as Error).message}); check the folder exists and is writable`, { cause });
     }
+  }
+
+  /** As a pipeline's sink: one fix a line. */
+  fix(feature: FixFeature): void {
+    this.write(feature);
   }
 
   write(value: unknown): void {

@@ -16,6 +16,11 @@ export function repoRoot(): string {
   return dir;
 }
 
+/** The generated fixtures (synthetic world, flight, datasets, default index), built by `make setup`. */
+export function fixtureCacheDir(): string {
+  return join(repoRoot(), 'fixtures', 'cache');
+}
+
 /** Where the real data shared beside the project lives (never part of the repository). */
 export function sharedDataPath(...parts: string[]): string {
   return join(repoRoot(), '..', 'shared', 'data', ...parts);

@@ -4,9 +4,10 @@
  * and each tile of a multi-scale grid, with correlated score noise and regimes in which
  * distractors (a consistent "twin" place, or random places) outrank the true tiles.
  */
-import { LocalFrame, type LatLon } from '../geo/wgs84';
-import { SeededRandom } from './random';
-import type { Candidate, Measurement, SearchRegion, TrackEstimate } from './types';
+import { LocalFrame, type LatLon } from '../../pipeline/geo/wgs84';
+import type { Measurement, TrackEstimate } from '../../pipeline/tracking/types';
+import type { Candidate, SearchRegion } from '../../pipeline/core/types';
+import { Random } from '../../pipeline/core/random';
 
 // Bound once: a global lookup per call is slow in hot loops (about 20× under jest's vm sandbox).
 const { PI, abs, atan2, cos, exp, hypot, log, max, min, sign, sin, sqrt, tan } = Math;
@@ -169,21 +170,21 @@ function topK(values: ArrayLike<number>, k: number, accept: (i: number) => boole
 }
 
 /** A flight of turns and speed changes that stays inside the world. */
-function* trajectory(p: SimulationParameters, random: SeededRandom): Generator<{ east: number; north: number; course: number }> {
+function* trajectory(p: SimulationParameters, random: Random): Generator<{ east: number; north: number; course: number }> {
   const dt = 1 / p.rateHz;
-  let east = p.worldM / 2 + (random.uniform() - 0.5) * p.worldM * 0.4;
-  let north = p.worldM / 2 + (random.uniform() - 0.5) * p.worldM * 0.4;
-  let course = 2 * PI * random.uniform();
-  let speed = p.minSpeedMps + (p.maxSpeedMps - p.minSpeedMps) * random.uniform();
+  let east = p.worldM / 2 + (random.unit() - 0.5) * p.worldM * 0.4;
+  let north = p.worldM / 2 + (random.unit() - 0.5) * p.worldM * 0.4;
+  let course = 2 * PI * random.unit();
+  let speed = p.minSpeedMps + (p.maxSpeedMps - p.minSpeedMps) * random.unit();
   let segmentLeft = 0;
   let turnRate = 0;
   let targetSpeed = speed;
   for (let t = 0; t < p.durationS; t += dt) {
     yield { east, north, course };
     if (segmentLeft <= 0) {
-      segmentLeft = p.minSegmentS + (p.maxSegmentS - p.minSegmentS) * random.uniform();
-      turnRate = (2 * random.uniform() - 1) * p.maxTurnRateDegS * DEG;
-      targetSpeed = p.minSpeedMps + (p.maxSpeedMps - p.minSpeedMps) * random.uniform();
+      segmentLeft = p.minSegmentS + (p.maxSegmentS - p.minSegmentS) * random.unit();
+      turnRate = (2 * random.unit() - 1) * p.maxTurnRateDegS * DEG;
+      targetSpeed = p.minSpeedMps + (p.maxSpeedMps - p.minSpeedMps) * random.unit();
     }
     segmentLeft -= dt;
     let rate = turnRate;
@@ -202,7 +203,7 @@ function* trajectory(p: SimulationParameters, random: SeededRandom): Generator<{
 
 export function simulateFlight(overrides: Partial<SimulationParameters> = {}): SimulatedFix[] {
   const p: SimulationParameters = { ...DEFAULT_SIMULATION, ...overrides };
-  const random = new SeededRandom(p.seed);
+  const random = new Random(p.seed);
   const frame = new LocalFrame(p.corner);
   const tiles = makeTiles(p, frame);
   const noise = new Float64Array(tiles.length).map(() => p.scoreNoise * random.normal());
@@ -218,11 +219,11 @@ export function simulateFlight(overrides: Partial<SimulationParameters> = {}): S
   for (const truth of trajectory(p, random)) {
     const t = index * dt;
     if (regimeLeft <= 0) {
-      regimeLeft = -p.regimeDwellS * log(1 - random.uniform());
-      const u = random.uniform();
+      regimeLeft = -p.regimeDwellS * log(1 - random.unit());
+      const u = random.unit();
       regime = u < p.genuineProbability ? 'genuine' : u < p.genuineProbability + p.twinProbability ? 'twin' : 'random';
-      const bonus = p.minDistractorBonus + (p.maxDistractorBonus - p.minDistractorBonus) * random.uniform();
-      distractor = { east: p.worldM * random.uniform(), north: p.worldM * random.uniform(), bonus };
+      const bonus = p.minDistractorBonus + (p.maxDistractorBonus - p.minDistractorBonus) * random.unit();
+      distractor = { east: p.worldM * random.unit(), north: p.worldM * random.unit(), bonus };
     }
     regimeLeft -= dt;
     const kidnapped = p.kidnap !== undefined && t >= p.kidnap.startS && t < p.kidnap.startS + p.kidnap.durationS;
@@ -246,7 +247,7 @@ export function simulateFlight(overrides: Partial<SimulationParameters> = {}): S
     }
     if (regime === 'random') {
       const top = max(...scores);
-      for (let d = 0; d < p.isolatedDistractors; d++) scores[random.int(tiles.length)] = top + distractor.bonus * random.uniform();
+      for (let d = 0; d < p.isolatedDistractors; d++) scores[random.int(0, tiles.length - 1)] = top + distractor.bonus * random.unit();
     }
     const frameScores = Float32Array.from(scores);
     const toCandidate = (i: number): Candidate => ({

@@ -1,6 +1,6 @@
 /** Option parsing shared by the commands: one usage-error shape, numbers checked. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { GeolocError } from '../errors';
+import { GeolocError } from './errors';
 
 /** A usage error, with the command's usage text after the message when given. */
 export function usageError(message: string, usage?: string): GeolocError {
@@ -40,3 +40,8 @@ export function requiredString(name: string, value: unknown, usage: string): str
 }
 
 export const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The options that are set: an undefined value leaves the default under it in place when spread. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -3,7 +3,7 @@
  * `replay`: the gateway's options as parseArgs definitions, their conversion to
  * GatewayOptions, and waiting for Ctrl-C.
  */
-import { GeolocError } from '../pipeline/errors';
+import { GeolocError } from '../pipeline/core/errors';
 import { GATEWAY_DEFAULTS, type GatewayOptions } from './options';
 
 /** The port `geoloc serve` and a bare `--serve` listen on. */

@@ -1,0 +1,17 @@
+import type { FixFeature, PipelineSink } from '../pipeline/core/types';
+import type { Gateway } from './server';
+
+/**
+ * The gateway as one of a pipeline's sinks: it counts the pipeline's frames and drops on
+ * /metrics as they happen, and publishes each fix under `flight`.
+ */
+export function gatewaySink(gateway: Pick<Gateway, 'metrics' | 'publish'>, flight: string): PipelineSink {
+  return {
+    frameIn: () => gateway.metrics.framesIn.inc(),
+    frameDropped: () => gateway.metrics.framesDropped.inc(),
+    fix(feature: FixFeature, latencyMs: number) {
+      gateway.metrics.inferenceLatency.observe(latencyMs);
+      gateway.publish(flight, feature);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The pipeline settings every localizing command takes on its command line (and the benchmarks
+ * pass the same way): their parseArgs definitions, usage text, and conversion to a
+ * PipelineConfig over the defaults and a --config file.
+ */
+import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig, readConfigFile, resolveConfig } from './config';
+import { numberOption } from './core/options';
+
+/** parseArgs definitions of the pipeline settings every localizing command takes. */
+export const PIPELINE_ARG_OPTIONS = {
+  index: { type: 'string' },
+  model: { type: 'string' },
+  config: { type: 'string' },
+  flight: { type: 'string' },
+  fps: { type: 'string' },
+  batch: { type: 'string' },
+  k: { type: 'string' },
+  workers: { type: 'string' },
+  threads: { type: 'string' },
+  fit: { type: 'string' },
+  cpu: { type: 'boolean' },
+  derotate: { type: 'boolean' },
+} as const;
+
+export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folder (geoloc index build)
+  --model <onnx>       embedding model (default: the embedded fixtures/model/model.onnx)
+  --config <json>      pipeline settings file (fields of PipelineConfig; flags override it)
+  --flight <name>      flight name written in every fix
+  --fps <n>            frames localized per second (default 5)
+  --batch <n>          frames per inference batch in replay (default 8)
+  --k <n>              candidates per frame (default 10)
+  --workers <n|auto>   ONNX Runtime worker threads (default auto: a single-threaded worker per
+                       core for recordings on the CPU, one worker for live streams and CUDA)
+  --threads <n>        intra-op threads per worker (default: 1 per core-worker, else all cores)
+  --fit <crop|pad|stretch>  how frames become the model's square input (default crop)
+  --cpu                skip the CUDA execution provider
+  --no-derotate        do not turn frames north-up by the telemetry heading before matching
+`;
+
+export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG_OPTIONS, 'cpu' | 'derotate'>, string>> & { cpu?: boolean; derotate?: boolean };
+
+const FRAMES_IN_FLIGHT_PER_BATCH = DEFAULT_PIPELINE_CONFIG.framesInFlight / DEFAULT_PIPELINE_CONFIG.maxBatch;
+
+/** Defaults, then the --config file, then flags. */
+export function configFromArgs(values: PipelineArgValues, base: Partial<PipelineConfig> = {}): PipelineConfig {
+  const fromFile = values.config ? readConfigFile(values.config) : {};
+  const flags: Partial<PipelineConfig> = {};
+  const set = <K extends keyof PipelineConfig>(key: K, value: PipelineConfig[K] | undefined) => {
+    if (value !== undefined) flags[key] = value;
+  };
+  set('flight', values.flight);
+  set('fps', numberOption('fps', values.fps, undefined));
+  set('maxBatch', numberOption('batch', values.batch, undefined));
+  set('k', numberOption('k', values.k, undefined));
+  set('workers', values.workers === 'auto' ? 'auto' : numberOption('workers', values.workers, undefined));
+  set('intraOpThreads', numberOption('threads', values.threads, undefined));
+  set('fit', values.fit as PipelineConfig['fit'] | undefined);
+  if (values.cpu) flags.providers = ['cpu'];
+  if (values.derotate !== undefined) flags.derotate = values.derotate;
+  const merged = { ...base, ...fromFile, ...flags };
+  // the decoder's window grows with the batch, as the default's does
+  if (merged.maxBatch !== undefined && merged.framesInFlight === undefined) merged.framesInFlight = merged.maxBatch * FRAMES_IN_FLIGHT_PER_BATCH;
+  return resolveConfig(merged);
+}

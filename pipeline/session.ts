@@ -1,0 +1,133 @@
+/**
+ * Running the pipeline as a whole: opening the model and index (closing whatever opened if the
+ * other fails), then running the pipeline into its sinks until the source ends or a signal
+ * stops it. What `run`, `replay`, `demo` and the benchmarks share.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Subscription } from 'rxjs';
+import { telemetryAt, type TelemetryRecord } from './telemetry';
+import { EmbedderPool } from '../models/embedderPool';
+import { defaultModelPath } from '../models/modelInfo';
+import { SatelliteIndex } from '../models/satelliteIndex';
+import type { PipelineConfig } from './config';
+import { GeolocError } from './core/errors';
+import type { PipelineSink } from './core/types';
+import { type LocalizedFix, type LocalizeOptions, localize, PipelineStats } from './localize';
+import { type Logger, silentLogger } from './core/log';
+import { type SchedulingPolicy, scheduleAsBatchJob } from './batchScheduling';
+import type { FramePriors } from '../operators/searchIndex';
+
+export interface Localizer {
+  embedder: EmbedderPool;
+  index: SatelliteIndex;
+  /** the policy this process's threads, and the decoders it starts, run under */
+  scheduling: SchedulingPolicy;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedder pool and opens the index, refusing an index built with another model.
+ * `lossless`: the pipeline will read a recording frame by frame (not a live stream), which
+ * is what workers 'auto' lays the pool out for, and the process runs as a batch job
+ * (scheduleAsBatchJob).
+ */
+export async function openLocalizer(
+  modelPath: string | undefined,
+  indexDir: string | undefined,
+  config: PipelineConfig,
+  lossless: boolean,
+  logger: Logger = silentLogger,
+): Promise<Localizer> {
+  if (!indexDir) throw new GeolocError('GEOLOC_ERR_USAGE', '--index <dir> is required: the satellite index to search (build one with geoloc index build)');
+  const scheduling = lossless ? await scheduleAsBatchJob(process.pid, logger) : 'default';
+  const workers = config.workers !== 'auto' ? config.workers : lossless ? 'per-core' : 1;
+  const embedder = await EmbedderPool.create({ modelPath: modelPath ?? defaultModelPath(), workers, providers: config.providers, intraOpThreads: config.intraOpThreads });
+  let index: SatelliteIndex;
+  try {
+    index = await SatelliteIndex.open(indexDir, { model: embedder.info });
+  } catch (err) {
+    await embedder.close();
+    throw err;
+  }
+  return {
+    embedder,
+    index,
+    scheduling,
+    close: async () => {
+      await Promise.all([embedder.close(), index.close()]);
+    },
+  };
+}
+
+export interface PipelineRun {
+  stats: PipelineStats;
+  wallSeconds: number;
+  /** the signal that stopped it early, if one did */
+  interrupted?: NodeJS.Signals;
+}
+
+export interface RunPipelineOptions extends LocalizeOptions {
+  source: string;
+  config: PipelineConfig;
+  localizer: Localizer;
+  logger: Logger;
+  /** where the fixes and the pipeline's counts go (the JSONL file, the gateway, ...), besides the run's own stats */
+  sinks?: readonly PipelineSink[];
+  priorsAt?: (t: number) => FramePriors | undefined;
+  onFix?: (fix: LocalizedFix) => void;
+}
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+const MS_PER_S = 1000;
+
+/**
+ * Runs the pipeline to its end. SIGINT/SIGTERM stop it cleanly (ffmpeg killed, workers
+ * closed by the caller, every line already written kept). Rejects with the pipeline's error,
+ * a failing sink's included.
+ */
+export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
+  const stats = new PipelineStats();
+  const started = performance.now();
+  return new Promise<PipelineRun>((resolve, reject) => {
+    let subscription: Subscription | undefined;
+    const finish = (interrupted?: NodeJS.Signals) => {
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      subscription?.unsubscribe();
+      return { stats, wallSeconds: (performance.now() - started) / MS_PER_S, interrupted };
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      options.logger.log({ level: 'info', message: `${signal}: stopping the pipeline; the fixes written so far are complete` });
+      resolve(finish(signal));
+    };
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    subscription = localize(
+      options.source,
+      options.config,
+      { embedder: options.localizer.embedder, index: options.localizer.index, logger: options.logger, sinks: [stats, ...(options.sinks ?? [])], priorsAt: options.priorsAt, onProcessStart: () => (stats.decoderStarts += 1) },
+      { live: options.live, realtime: options.realtime, globalTop1: options.globalTop1, annotate: options.annotate },
+    ).subscribe({
+      next(fix) {
+        try {
+          options.onFix?.(fix);
+        } catch (err) {
+          finish();
+          reject(err);
+        }
+      },
+      error(err) {
+        finish();
+        reject(err);
+      },
+      complete: () => resolve(finish()),
+    });
+  });
+}
+
+/** The tracker's priors from a telemetry track: altitude, heading and camera pitch at a frame time. */
+export function telemetryPriors(records: readonly TelemetryRecord[]): (t: number) => FramePriors | undefined {
+  return (t) => {
+    const record = telemetryAt(records, t);
+    return record && { altitudeM: record.alt, headingDeg: record.headingDeg, gimbalPitchDeg: record.gimbalPitchDeg };
+  };
+}
+
