@@ -33,8 +33,9 @@ def save_checkpoint(path: str, *, model, loss, optimizer, scaler, config: Config
     os.replace(tmp, path)  # never leave a half-written checkpoint behind
 
 
-def read_checkpoint(path: str) -> Dict[str, Any]:
-    state = torch_load(path, trusted=True)
+def read_checkpoint(path: str, option: str = "--checkpoint") -> Dict[str, Any]:
+    """A checkpoint written by ``train``; ``option`` is the setting that named ``path``."""
+    state = torch_load(path, option, trusted=True)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointFormatError(
             f"{path} is not a geoloc training checkpoint (expected the last.pt/best.pt of a run); "

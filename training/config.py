@@ -1,11 +1,15 @@
-"""YAML configs with ``_base_`` inheritance and ``key.path=value`` command-line overrides."""
+"""YAML configs with ``_base_`` inheritance and ``key.path=value`` command-line overrides.
+
+A loaded config has every key of base.yaml and each value checked (config_schema.py).
+"""
 
 import copy
 import os
-from typing import Any, Dict, Iterable, Mapping
+from typing import Any, Dict, Iterable, Mapping, Tuple
 
 import yaml
 
+from .config_schema import check_config
 from .errors import ConfigError
 
 Config = Dict[str, Any]
@@ -13,11 +17,23 @@ CONFIG_DIR = os.path.join(os.path.dirname(__file__), "configs")
 BASE_CONFIG = os.path.join(CONFIG_DIR, "base.yaml")
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line: where PyYAML found the problem (1-based line and column) and what it is."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return " ".join(str(exc).split())
+    return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+
+
 def _read_yaml(path: str) -> Config:
     if not os.path.isfile(path):
         raise ConfigError(f"config file {path} does not exist; see {CONFIG_DIR} for the shipped ones")
-    with open(path, "r", encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+    # Bytes, so that PyYAML reports a file that is not UTF-8 as a YAMLError too.
+    with open(path, "rb") as fh:
+        try:
+            data = yaml.safe_load(fh) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML at {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping at the top level")
     return data
@@ -39,13 +55,19 @@ def _merge(base: Config, update: Mapping[str, Any], reference: Mapping[str, Any]
     return out
 
 
-def _load_chain(path: str, reference: Config) -> Config:
+def _load_chain(path: str, reference: Config, inheriting: Tuple[str, ...] = ()) -> Config:
+    """``path`` merged onto its ``_base_`` chain; ``inheriting`` are the files that named it."""
+    chain = (*inheriting, os.path.abspath(path))
+    if chain[-1] in inheriting:
+        raise ConfigError(f"config file {path} inherits from itself through _base_: {' -> '.join(chain)}")
     data = _read_yaml(path)
     parent = data.pop("_base_", None)
     if parent is None:
         base = copy.deepcopy(reference)
+    elif isinstance(parent, str):
+        base = _load_chain(os.path.join(os.path.dirname(chain[-1]), parent), reference, chain)
     else:
-        base = _load_chain(os.path.join(os.path.dirname(os.path.abspath(path)), parent), reference)
+        raise ConfigError(f"_base_ in {path} must be a config file name (relative to its folder); got {parent!r}")
     return _merge(base, data, reference, "")
 
 
@@ -66,6 +88,10 @@ def apply_overrides(cfg: Config, overrides: Iterable[str]) -> Config:
         if "=" not in item:
             raise ConfigError(f"override '{item}' is not of the form key.path=value")
         dotted, text = item.split("=", 1)
+        try:
+            value = parse_value(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"override '{item}' is not valid YAML at {_yaml_problem(exc)}") from None
         node = cfg
         keys = dotted.split(".")
         for depth, key in enumerate(keys):
@@ -74,7 +100,7 @@ def apply_overrides(cfg: Config, overrides: Iterable[str]) -> Config:
             if depth == len(keys) - 1:
                 if isinstance(node[key], dict):
                     raise ConfigError(f"override '{item}' sets a whole section; set its keys one by one")
-                node[key] = parse_value(text)
+                node[key] = value
             else:
                 node = node[key]
     return cfg
@@ -83,7 +109,9 @@ def apply_overrides(cfg: Config, overrides: Iterable[str]) -> Config:
 def load_config(path: str = None, overrides: Iterable[str] = ()) -> Config:
     reference = _read_yaml(BASE_CONFIG)
     cfg = _load_chain(path, reference) if path else copy.deepcopy(reference)
-    return apply_overrides(cfg, overrides)
+    cfg = apply_overrides(cfg, overrides)
+    check_config(cfg)
+    return cfg
 
 
 def save_config(cfg: Config, run_dir: str, name: str = "config.yaml") -> str:

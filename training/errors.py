@@ -25,6 +25,10 @@ class CheckpointFormatError(GeolocError):
     code = "GEOLOC_ERR_CHECKPOINT_FORMAT"
 
 
+class CheckpointMissingError(GeolocError):
+    code = "GEOLOC_ERR_CHECKPOINT_MISSING"
+
+
 class ConfigError(GeolocError):
     code = "GEOLOC_ERR_CONFIG"
 

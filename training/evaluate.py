@@ -19,7 +19,7 @@ from .checkpoint import model_from_checkpoint
 from .config import Config
 from .data import ImageList, Item, Protocol, collate_skipping, dataset_class, eval_transform
 from .metrics import retrieval_metrics
-from .models import SPENet, build_spenet
+from .models import SPENet, build_random_init, build_spenet
 from .runtime import autocast, setup_runtime
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ def run_evaluate(cfg: Config, checkpoint: Optional[str] = None, random_init: boo
     device = setup_runtime(cfg)
     if checkpoint:
         model = model_from_checkpoint(checkpoint)
+    elif random_init:
+        model = build_random_init(cfg["model"])
     else:
         model = build_spenet(cfg["model"])
     model.to(device)

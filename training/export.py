@@ -21,7 +21,7 @@ from . import __version__
 from .checkpoint import model_from_checkpoint, read_checkpoint
 from .config import Config
 from .errors import ExportError
-from .models import SPENet, build_spenet
+from .models import SPENet, build_random_init
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,10 @@ def _onnx_export(module: nn.Module, dummy: torch.Tensor, path: str, opset: int) 
     with warnings.catch_warnings():
         # torch 1.13 warns about constant folding of the traced grid size; harmless here.
         warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
-        torch.onnx.export(module, (dummy,), path, **kwargs)
+        try:
+            torch.onnx.export(module, (dummy,), path, **kwargs)
+        except ValueError as exc:  # torch refuses opsets outside the range its version writes
+            raise ExportError(f"torch cannot export at export.opset={opset}: {exc}") from exc
 
 
 def _declare_output_shapes(proto: onnx.ModelProto, dim: int, grid: Tuple[int, int]) -> None:
@@ -161,7 +164,7 @@ def run_export(
         trained_cfg = dict(cfg, data=state["config"]["data"])
     else:
         torch.manual_seed(int(cfg["run"]["seed"]))
-        model = build_spenet(cfg["model"])
+        model = build_random_init(cfg["model"])
         trained_cfg = cfg
     if metrics_path:
         with open(metrics_path, "r", encoding="utf-8") as fh:

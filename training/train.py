@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import Config, save_config
+from .config_schema import MIN_PAIRS_PER_BATCH
 from .data import (
     CrossViewPairs,
     PairTransform,
@@ -27,12 +28,16 @@ from .data import (
     split_train_val,
     validation_protocol,
 )
+from .errors import ConfigError
 from .evaluate import evaluate_model
 from .losses import SPENetLoss
 from .models import SPENet, build_spenet, load_model_state
 from .runtime import autocast, setup_logging, setup_runtime
 
 log = logging.getLogger(__name__)
+
+# The two ways of naming the checkpoint to resume from; errors about it name both.
+RESUME_OPTION = "--resume (train.resume)"
 
 
 def make_grad_scaler(enabled: bool):
@@ -97,10 +102,14 @@ class Trainer:
         self.val_protocol = val_protocol
         self.run_dir = cfg["run"]["dir"]
         self.workers = int(cfg["data"]["num_workers"])
-        self.sampler = UniqueLocationBatchSampler(
-            dataset.pair_places, int(self.tcfg["batch_size"]), seed=int(cfg["run"]["seed"]), drop_last=True,
-            pairs_per_location=cfg["data"]["pairs_per_location"],
-        )
+        try:
+            self.sampler = UniqueLocationBatchSampler(
+                dataset.pair_places, int(self.tcfg["batch_size"]), seed=int(cfg["run"]["seed"]), drop_last=True,
+                pairs_per_location=cfg["data"]["pairs_per_location"],
+            )
+        except ValueError as exc:  # the only refusal: more pairs per batch than training locations
+            raise ConfigError(f"train.batch_size is too large: {exc} of the training split "
+                              "(a batch holds each location at most once)") from None
         self.loader = DataLoader(
             dataset, batch_sampler=self.sampler, num_workers=self.workers, collate_fn=collate_skipping,
             pin_memory=device.type == "cuda", persistent_workers=self.workers > 0,
@@ -122,13 +131,19 @@ class Trainer:
         self.progress: Dict[str, Any] = {"epoch": -1, "step": 0, "best_metrics": {}, "best_epoch": None}
 
     def resume(self, path: str) -> None:
-        state = read_checkpoint(path)
+        state = read_checkpoint(path, RESUME_OPTION)
         load_model_state(self.model, state["model"], path)
         self.loss_fn.load_state_dict(state["loss"])
         self.optimizer.load_state_dict(state["optimizer"])
         if state["scaler"] is not None:
             self.scaler.load_state_dict(state["scaler"])
         self.progress = state["progress"]
+        if self.progress["epoch"] + 1 >= self.epochs or self.progress["step"] >= self.total_steps:
+            raise ConfigError(
+                f"{path} has already trained {self.progress['epoch'] + 1} epochs ({self.progress['step']} steps): "
+                f"nothing is left at train.epochs={self.epochs}, train.max_steps={self.tcfg['max_steps']}; "
+                "raise them to train on"
+            )
         log.info("resumed from %s at epoch %d, step %d", path, self.progress["epoch"] + 1, self.progress["step"])
 
     def finished(self) -> bool:
@@ -169,8 +184,8 @@ class Trainer:
             skipped += batch["skipped"]
             if self.finished():
                 break
-            if "drone" not in batch or batch["drone"].shape[0] < 2:
-                continue  # unreadable images left fewer than two pairs: no contrast to learn from
+            if "drone" not in batch or batch["drone"].shape[0] < MIN_PAIRS_PER_BATCH:
+                continue  # unreadable images left too few pairs: no contrast to learn from
             out = self.step(batch)
             batches += 1
             pairs += batch["drone"].shape[0]

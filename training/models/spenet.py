@@ -67,3 +67,11 @@ def build_spenet(model_cfg: Mapping[str, Any], weights: Optional[str] = None, lo
     elif log_random_init:
         log.warning("backbone %s starts from random initialisation (model.weights is not set)", spec.name)
     return model
+
+
+def build_random_init(model_cfg: Mapping[str, Any]) -> SPENet:
+    """The untrained architecture that ``--random-init`` asks for, whatever ``model.weights`` says."""
+    model = build_spenet(dict(model_cfg, weights=None), log_random_init=False)
+    ignored = f"; model.weights={model_cfg['weights']} is ignored" if model_cfg.get("weights") else ""
+    log.warning("--random-init: backbone %s starts from random initialisation%s", model.spec.name, ignored)
+    return model

@@ -12,7 +12,7 @@ from typing import Dict, Mapping, Tuple
 import torch
 from torch import nn
 
-from ..errors import CheckpointFormatError, CheckpointKeysError, format_key_diff
+from ..errors import CheckpointFormatError, CheckpointKeysError, CheckpointMissingError, format_key_diff
 from ..layers import resample_pos_embed
 
 log = logging.getLogger(__name__)
@@ -26,15 +26,15 @@ _META_UNUSED = ("mask_token",)
 _CHUNKED_BLOCK = re.compile(r"^blocks\.\d+\.(\d+)\.")
 
 
-def torch_load(path: str, trusted: bool = False):
-    """``torch.load`` on CPU.
+def torch_load(path: str, option: str, trusted: bool = False):
+    """``torch.load`` on CPU; ``option`` (e.g. ``model.weights``) is the setting that named ``path``.
 
     Third-party weights are read with ``weights_only`` (tensors only, no arbitrary code).
     ``trusted`` is for checkpoints this package wrote: they also hold floats and the config,
     which torch 1.13's restricted unpickler cannot read.
     """
     if not os.path.isfile(path):
-        raise CheckpointFormatError(f"weights file {path} does not exist; set model.weights to a local file")
+        raise CheckpointMissingError(f"{option} names {path}, which does not exist; give an existing file")
     if path.endswith(".safetensors"):
         try:
             from safetensors.torch import load_file
@@ -110,7 +110,7 @@ def check_keys(model: nn.Module, state_dict: Mapping[str, torch.Tensor], source:
 
 def load_backbone_weights(backbone: nn.Module, path: str) -> str:
     """Load official DINOv2 weights into ``backbone``; returns the detected key format."""
-    state_dict = unwrap_state_dict(torch_load(path))
+    state_dict = unwrap_state_dict(torch_load(path, "model.weights"))
     fmt = detect_format(state_dict)
     state_dict = convert_meta(state_dict) if fmt == "meta" else convert_timm(state_dict)
     if "pos_embed" in state_dict:

@@ -2,18 +2,16 @@
 
 import json
 import os
-import subprocess
 
 import onnx
 import pytest
 import yaml
 
-from .helpers import REPO_ROOT, SYNTHETIC_U1652, TINY_CONFIG
+from .helpers import SYNTHETIC_U1652, TINY_CONFIG, assert_refused, run_training_cli
 
 
-def cli(*args, timeout=240):
-    result = subprocess.run(["/usr/bin/python3", "-m", "training", *args], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=timeout)
+def cli(*args):
+    result = run_training_cli(*args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -65,6 +63,18 @@ def test_resume_continues_after_the_saved_epoch(u1652_root, tmp_path):
     records = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
     assert [r["epoch"] for r in records] == [0, 1]
     assert records[1]["step"] == 2 * records[0]["step"]
+    # Resuming a run that already reached train.epochs would do nothing and write nothing.
+    nothing_left = run_training_cli("train", *common, "train.epochs=2", "--resume", os.path.join(run_dir, "last.pt"))
+    assert_refused(nothing_left, "GEOLOC_ERR_CONFIG", "train.epochs=2")
+
+
+def test_evaluate_random_init_ignores_model_weights(u1652_root, tmp_path):
+    run_dir = tmp_path / "run"
+    weights = tmp_path / "absent_dinov2.pth"  # loading it would fail: proof that it is not loaded
+    result = cli("evaluate", "--config", TINY_CONFIG, "--random-init", f"run.dir={run_dir}", f"data.root={u1652_root}",
+                 f"model.weights={weights}")
+    assert f"model.weights={weights} is ignored" in result.stderr
+    assert json.loads((run_dir / "eval.json").read_text())["checkpoint"] is None
 
 
 def test_time_limit_stops_training_with_a_checkpoint(u1652_root, tmp_path):

@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import subprocess
 
 import numpy as np
 import onnx
@@ -14,7 +13,7 @@ from training.config import load_config
 from training.export import build_metadata, export_model
 from training.models import build_spenet
 
-from .helpers import ORT_NODE, REPO_ROOT, TINY_CONFIG, run_onnxruntime_node
+from .helpers import ORT_NODE, TINY_CONFIG, assert_refused, run_onnxruntime_node, run_training_cli
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +75,16 @@ def test_parity_with_onnxruntime_node(exported, tmp_path, batch):
 
 
 def test_cli_random_init_export(tmp_path):
-    result = subprocess.run(
-        ["/usr/bin/python3", "-m", "training", "export", "--config", TINY_CONFIG, "--random-init", "--out", str(tmp_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-    )
+    weights = tmp_path / "absent_dinov2.pth"  # loading it would fail: proof that it is not loaded
+    result = run_training_cli("export", "--config", TINY_CONFIG, "--random-init", "--out", str(tmp_path),
+                              f"model.weights={weights}")
     assert result.returncode == 0, result.stderr
-    assert "random initialisation" in result.stderr
+    assert f"random initialisation; model.weights={weights} is ignored" in result.stderr
     assert (tmp_path / "model.onnx").stat().st_size > 0
     assert json.loads((tmp_path / "model.json").read_text())["backbone"] == "vit_tiny14"
+
+
+def test_opset_torch_cannot_write_is_a_coded_error(tmp_path):
+    result = run_training_cli("export", "--config", TINY_CONFIG, "--random-init", "--out", str(tmp_path),
+                              "export.opset=3")
+    assert_refused(result, "GEOLOC_ERR_EXPORT", "export.opset=3")
