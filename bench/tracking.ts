@@ -1,6 +1,6 @@
 /**
  * Track filter update cost and accuracy against particle count and candidates per fix, on
- * the simulated flight of pipeline/tracking/simulation.ts (3 minutes at 5 Hz).
+ * the simulated flight of tests/support/trackingSimulation.ts (3 minutes at 5 Hz).
  *
  * Every configuration replays the same measurements through a fresh TrackFilter; each
  * update is timed on its own. Reported: update latency p50/p95/p99, updates per second,

@@ -4,7 +4,6 @@
  * loading anything, that the index fits the model that will query it.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { GeolocError } from '../pipeline/core/errors';
 import { readCatalog, readCells, readManifest, requireFile, type IndexManifest, type TileRecord } from './indexFiles';
 import type { IndexRequest, SearchResult } from './indexWorker';

@@ -12,7 +12,7 @@ import { WorkerClient } from './workerClient';
  */
 const SCRIPT = `
 const { serveRequests } = require(${JSON.stringify(join(__dirname, 'workerHost.js'))});
-const { GeolocError } = require(${JSON.stringify(join(__dirname, '..', 'pipeline', 'errors.js'))});
+const { GeolocError } = require(${JSON.stringify(join(__dirname, '..', 'pipeline', 'core', 'errors.js'))});
 const { workerData } = require('node:worker_threads');
 const { writeFileSync } = require('node:fs');
 serveRequests(

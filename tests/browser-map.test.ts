@@ -13,13 +13,13 @@ import { makeFix, scrapeMetric } from '../gateway/testSupport';
 import { haversineMeters } from '../pipeline/geo/wgs84';
 import { repoRoot } from '../pipeline/core/paths';
 import { killAndWait, waitFor } from './support/processes';
+import { CLI_PATH } from './support/cli';
 import { demoPaths } from '../fixtures/defaults';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VIEWPORT = { width: 1280, height: 800 };
 const ARTIFACTS = join(repoRoot(), 'test-artifacts');
-const CLI = join(repoRoot(), 'dist', 'pipeline', 'cli.js');
 const FLIGHT = 'fixture-flight';
 /** The first seconds of the fixture flight, replayed at the video's own speed. */
 const REPLAY_SECONDS = 20;
@@ -114,7 +114,7 @@ describeIfChromium('the ground map in chromium', () => {
 
         replay = spawn(
           process.execPath,
-          [CLI, 'replay', clip, '--telemetry', paths.telemetry, '--index', paths.index, '--model', paths.model, '--report', join(work, 'report.json'), '--flight', FLIGHT, '--realtime', '--serve', '0'],
+          [CLI_PATH, 'replay', clip, '--telemetry', paths.telemetry, '--index', paths.index, '--model', paths.model, '--report', join(work, 'report.json'), '--flight', FLIGHT, '--realtime', '--serve', '0'],
           { stdio: ['ignore', 'ignore', 'pipe'] },
         );
         let stderr = '';

@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../pipeline/core/paths';
+import { CLI_PATH } from './support/cli';
 
 const cli = (args: string[]) =>
-  spawnSync(process.execPath, [join(repoRoot(), 'dist', 'pipeline', 'cli.js'), ...args], { cwd: repoRoot(), encoding: 'utf8', timeout: 120_000 });
+  spawnSync(process.execPath, [CLI_PATH, ...args], { cwd: repoRoot(), encoding: 'utf8', timeout: 120_000 });
 
 describe('geoloc train | evaluate | export hand over to the training package', () => {
   test('--help lists them, and each passes --help through to Python', () => {

@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { repoRoot } from '../../pipeline/core/paths';
+import { CLI_PATH } from '../../tests/support/cli';
 
-const CLI = join(repoRoot(), 'dist', 'pipeline', 'cli.js');
 const URL_LINE = /map at (http:\/\/[^/\s]+)\//;
 
 function runCli(args: string[]): { child: ReturnType<typeof spawn>; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

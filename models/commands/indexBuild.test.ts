@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../pipeline/core/paths';
 import { writeSyntheticGeoImage } from '../../tests/support/syntheticImagery';
 import { tinyModelPath } from '../../tests/support/tinyModel';
 import { CATALOG_FILE, CELLS_FILE, MANIFEST_FILE } from '../indexFiles';
+import { CLI_PATH } from '../../tests/support/cli';
 
 interface CliResult {
   code: number;
@@ -15,7 +15,7 @@ interface CliResult {
 
 function geoloc(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(repoRoot(), 'dist', 'pipeline', 'cli.js'), ...args], (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI_PATH, ...args], (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

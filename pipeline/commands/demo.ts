@@ -2,7 +2,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATASET_FOV_DEG, FIXTURE_INDEX_SETTINGS, demoPaths } from '../../fixtures/defaults';
-import { defaultModelPath } from '../../models/modelInfo';
 import type { PipelineConfig } from '../config';
 import { GeolocError } from '../core/errors';
 import { JsonlWriter } from '../sinks/jsonl';

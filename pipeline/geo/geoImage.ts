@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import sharp from 'sharp';
 import { GeolocError } from '../core/errors';
 import { Georef, findWorldFile, guessCrs, readWorldFile, type Crs } from './georef';
-import { haversineMeters, type LatLon } from './wgs84';
+import { haversineMeters } from './wgs84';
 
 export interface GeoBounds {
   west: number;

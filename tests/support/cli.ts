@@ -18,9 +18,12 @@ export interface CliProcess {
   done: Promise<CliResult>;
 }
 
+/** The compiled `geoloc` CLI, as the npm bin runs it. */
+export const CLI_PATH = join(repoRoot(), 'dist', 'pipeline', 'cli.js');
+
 /** Starts `geoloc <args>` as users do: the compiled CLI in its own Node process. */
 export function startCli(args: string[], options: { stdin?: Buffer | 'pipe' } = {}): CliProcess {
-  const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'pipeline', 'cli.js'), ...args], { cwd: repoRoot(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: repoRoot(), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
