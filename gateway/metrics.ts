@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Why a WebSocket connection or message was refused. */
 export type WsRejectReason =
+  | 'host'
   | 'unauthorized'
   | 'origin'
   | 'too_many_connections'
@@ -16,7 +17,7 @@ export type WsRejectReason =
   | 'too_many_subscriptions';
 
 /** Why an HTTP request was refused. */
-export type HttpRejectReason = 'tile_bad_path' | 'tile_not_found' | 'bad_path' | 'not_found' | 'method' | 'unauthorized' | 'internal';
+export type HttpRejectReason = 'host' | 'tile_bad_path' | 'tile_not_found' | 'bad_path' | 'not_found' | 'method' | 'unauthorized' | 'internal';
 
 /** Why the gateway ended a connection itself. */
 export type TerminateReason = 'heartbeat' | 'hard_limit';
@@ -94,8 +95,8 @@ export class GatewayMetrics implements PipelineMetrics {
       },
     });
     // Every reason shows up as 0 before its first occurrence, so a scrape always lists them.
-    const wsReasons: WsRejectReason[] = ['unauthorized', 'origin', 'too_many_connections', 'not_found', 'malformed', 'unknown_type', 'payload_too_large', 'too_many_subscriptions'];
-    const httpReasons: HttpRejectReason[] = ['tile_bad_path', 'tile_not_found', 'bad_path', 'not_found', 'method', 'unauthorized', 'internal'];
+    const wsReasons: WsRejectReason[] = ['host', 'unauthorized', 'origin', 'too_many_connections', 'not_found', 'malformed', 'unknown_type', 'payload_too_large', 'too_many_subscriptions'];
+    const httpReasons: HttpRejectReason[] = ['host', 'tile_bad_path', 'tile_not_found', 'bad_path', 'not_found', 'method', 'unauthorized', 'internal'];
     const terminateReasons: TerminateReason[] = ['heartbeat', 'hard_limit'];
     for (const reason of wsReasons) this.wsRejected.inc({ reason }, 0);
     for (const reason of httpReasons) this.httpRejected.inc({ reason }, 0);

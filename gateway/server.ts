@@ -7,10 +7,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { GeolocError } from '../pipeline/errors';
 import type { FixFeature } from '../pipeline/types';
-import { checkOrigin, checkToken, type Refusal } from './auth';
+import { checkHost, checkOrigin, checkToken, type Refusal } from './auth';
 import { ClientChannel } from './clientChannel';
 import { FlightRegistry } from './flights';
 import { Heartbeat } from './heartbeat';
+import { createHostPolicy, hostForUrl, type HostPolicy } from './hosts';
 import { createRequestHandler } from './http';
 import { loadImagery } from './imagery';
 import { GatewayMetrics, type PipelineMetrics } from './metrics';
@@ -57,8 +58,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   });
   const heartbeat = new Heartbeat(config.heartbeatIntervalMs, () => metrics.terminated('heartbeat'));
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload, perMessageDeflate: false, clientTracking: false });
+  let port = config.port;
+  const hosts = createHostPolicy(config, () => port);
   const server = createServer(
-    createRequestHandler({ metrics, assets, tiles, token: config.token, flights: () => flights.summaries(), clientCount: () => clients.size }),
+    createRequestHandler({ metrics, assets, tiles, hosts, token: config.token, flights: () => flights.summaries(), clientCount: () => clients.size }),
   );
   // Plain HTTP (page, tiles, metrics) gets room beside the WebSocket clients; sockets past
   // that are closed as soon as they are accepted, so a flood of idle ones cannot pile up.
@@ -73,7 +76,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       socket.destroy();
       return;
     }
-    const refusal = refuseUpgrade(req, config, clients.size + upgrading);
+    const refusal = refuseUpgrade(req, config, hosts, clients.size + upgrading);
     if (refusal) {
       metrics.rejectWs(refusal.reason);
       refuseSocket(socket, refusal);
@@ -177,12 +180,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // process: say so and keep serving the clients already connected.
   server.on('error', (err) => config.log(`geoloc gateway: ${err.message}`));
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  port = typeof address === 'object' && address ? address.port : config.port;
+  const host = hostForUrl(config.host);
   return {
     port,
-    url: `http://${hostForUrl}:${port}`,
-    wsUrl: `ws://${hostForUrl}:${port}${WS_PATH}`,
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}${WS_PATH}`,
     publish,
     metrics,
     clientCount: () => clients.size,
@@ -190,12 +193,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   };
 }
 
-function refuseUpgrade(req: IncomingMessage, config: ResolvedGatewayOptions, connections: number): Refusal | undefined {
+function refuseUpgrade(req: IncomingMessage, config: ResolvedGatewayOptions, hosts: HostPolicy, connections: number): Refusal | undefined {
+  const wrongHost = checkHost(req, hosts);
+  if (wrongHost) return wrongHost;
   const path = (req.url ?? '/').split('?')[0];
   if (path !== WS_PATH) {
     return { status: 404, code: 'GEOLOC_ERR_WS_NOT_FOUND', reason: 'not_found', message: `WebSockets are served at ${WS_PATH}, not ${path}` };
   }
-  const refusal = checkToken(req, config.token) ?? checkOrigin(req, config.allowedOrigins);
+  const refusal = checkToken(req, config.token) ?? checkOrigin(req, hosts);
   if (refusal) return refusal;
   if (connections >= config.maxClients) {
     return {

@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   GEOLOC_ERR_HTTP_BAD_PATH: 'An HTTP request path holds `..`, encoded dots or slashes, a backslash or NUL; nothing is looked up.',
   GEOLOC_ERR_HTTP_NOT_FOUND: 'An HTTP request named a path the gateway does not serve.',
   GEOLOC_ERR_HTTP_METHOD: 'An HTTP request used a method other than GET or HEAD.',
+  GEOLOC_ERR_HTTP_HOST: "An HTTP request or WebSocket upgrade named a Host the gateway does not answer to (the DNS-rebinding guard).",
   GEOLOC_ERR_GATEWAY_OPTIONS: 'A gateway option is out of range (port, limits, intervals, sizes).',
   GEOLOC_ERR_GATEWAY_LISTEN: 'The gateway could not listen on its host and port (in use, or not allowed).',
   GEOLOC_ERR_GATEWAY_INTERNAL: 'The gateway failed to answer a request it should have answered (a bug: report it with the message).',
