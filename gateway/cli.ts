@@ -19,6 +19,7 @@ export const GATEWAY_ARG_OPTIONS = {
   'allowed-hosts': { type: 'string' },
   origins: { type: 'string' },
   'max-clients': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
   'high-water-mark': { type: 'string' },
   'hard-limit': { type: 'string' },
@@ -32,6 +33,8 @@ export const GATEWAY_ARGS_USAGE = `  --host <addr>            interface to liste
                            localhost on loopback; * for any, which drops the DNS-rebinding guard)
   --origins <a,b>          browser origins allowed to connect (default: those of the allowed hosts; * for any)
   --max-clients <n>        WebSocket clients at once (default ${GATEWAY_DEFAULTS.maxClients})
+  --max-connections-per-address <n>
+                           connections one client address may hold (default ${GATEWAY_DEFAULTS.maxConnectionsPerAddress})
   --heartbeat-ms <ms>      ping interval; a client missing a pong is dropped (default ${GATEWAY_DEFAULTS.heartbeatIntervalMs})
   --high-water-mark <B>    queued bytes past which a client skips to the latest fix (default ${GATEWAY_DEFAULTS.highWaterMark})
   --hard-limit <B>         queued bytes past which a client is closed (default ${GATEWAY_DEFAULTS.hardLimit})
@@ -66,6 +69,7 @@ export function gatewayOptionsFromArgs(values: GatewayArgValues, env: NodeJS.Pro
     allowedHosts: listArg(values['allowed-hosts']),
     allowedOrigins: listArg(values.origins),
     maxClients: integerArg('max-clients', values['max-clients']),
+    maxConnectionsPerAddress: integerArg('max-connections-per-address', values['max-connections-per-address']),
     heartbeatIntervalMs: integerArg('heartbeat-ms', values['heartbeat-ms']),
     highWaterMark: integerArg('high-water-mark', values['high-water-mark']),
     hardLimit: integerArg('hard-limit', values['hard-limit']),

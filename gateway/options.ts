@@ -35,6 +35,12 @@ export interface GatewayOptions {
   maxPayload?: number;
   /** WebSocket clients served at once; the next upgrade gets 503 */
   maxClients?: number;
+  /** TCP connections (HTTP and WebSocket) one client address may hold; the next is closed at once */
+  maxConnectionsPerAddress?: number;
+  /** a request whose headers have not all arrived this long after it began is answered 408 and closed */
+  headersTimeoutMs?: number;
+  /** a request not wholly received this long after it began is answered 408 and closed */
+  requestTimeoutMs?: number;
   /** flights one client may subscribe to at once */
   maxSubscriptionsPerClient?: number;
   /** a ping goes out this often; a client that has not answered the previous one is terminated */
@@ -62,6 +68,11 @@ export const GATEWAY_DEFAULTS = {
   allowedHosts: [] as string[],
   maxPayload: 4 * 1024,
   maxClients: 1000,
+  maxConnectionsPerAddress: 64,
+  // Node's own defaults (60 s, 300 s) let a socket trickling its headers hold a connection
+  // for a minute or more; a browser sends its headers in one go.
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
   maxSubscriptionsPerClient: 64,
   heartbeatIntervalMs: 30_000,
   highWaterMark: 64 * 1024,
@@ -78,6 +89,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   requireInteger('port', resolved.port, 0, MAX_PORT);
   requireInteger('maxPayload', resolved.maxPayload, 1);
   requireInteger('maxClients', resolved.maxClients, 1);
+  requireInteger('maxConnectionsPerAddress', resolved.maxConnectionsPerAddress, 1);
+  requireInteger('headersTimeoutMs', resolved.headersTimeoutMs, 1);
+  // node:http refuses a headers timeout longer than the request timeout
+  requireInteger('requestTimeoutMs', resolved.requestTimeoutMs, resolved.headersTimeoutMs);
   requireInteger('maxSubscriptionsPerClient', resolved.maxSubscriptionsPerClient, 1);
   requireInteger('heartbeatIntervalMs', resolved.heartbeatIntervalMs, 1);
   requireInteger('highWaterMark', resolved.highWaterMark, 1);

@@ -168,6 +168,8 @@ describe('gateway security and limits', () => {
     await expect(createGateway({ token: '' })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
     await expect(createGateway({ publicUrl: 'ground.example' })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
     await expect(createGateway({ allowedHosts: ['http://ground.example'] })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
+    await expect(createGateway({ headersTimeoutMs: 5000, requestTimeoutMs: 1000 })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
+    await expect(createGateway({ maxConnectionsPerAddress: 0 })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
   });
 
   test('a port in use is refused with a code', async () => {

@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   GEOLOC_ERR_HTTP_NOT_FOUND: 'An HTTP request named a path the gateway does not serve.',
   GEOLOC_ERR_HTTP_METHOD: 'An HTTP request used a method other than GET or HEAD.',
   GEOLOC_ERR_HTTP_HOST: "An HTTP request or WebSocket upgrade named a Host the gateway does not answer to (the DNS-rebinding guard).",
+  GEOLOC_ERR_HTTP_MALFORMED: "node's HTTP parser refused a request: not valid HTTP/1.1 (400), or headers larger than it reads (431).",
+  GEOLOC_ERR_HTTP_TIMEOUT: 'A request did not arrive whole within headersTimeoutMs / requestTimeoutMs (408).',
   GEOLOC_ERR_GATEWAY_OPTIONS: 'A gateway option is out of range (port, limits, intervals, sizes).',
   GEOLOC_ERR_GATEWAY_LISTEN: 'The gateway could not listen on its host and port (in use, or not allowed).',
   GEOLOC_ERR_GATEWAY_INTERNAL: 'The gateway failed to answer a request it should have answered (a bug: report it with the message).',
