@@ -95,8 +95,13 @@ function benchFix(flight: string, frame: number, flightIndex: number, rate: numb
 async function runServer(settings: BenchSettings): Promise<void> {
   const runMs = settings.minutes * MS_PER_MIN;
   // Slow clients are slow, not dead: the heartbeat (which would drop a client whose pongs wait
-  // behind a deep queue) is set past the run so they stay for the whole of phase 2.
-  const gateway = await createGateway({ maxClients: settings.clients * 2, heartbeatIntervalMs: 2 * runMs + WARMUP_MS });
+  // behind a deep queue) is set past the run so they stay for the whole of phase 2. Every
+  // client connects from 127.0.0.1, so that one address may hold them all.
+  const gateway = await createGateway({
+    maxClients: settings.clients * 2,
+    maxConnectionsPerAddress: settings.clients * 2,
+    heartbeatIntervalMs: 2 * runMs + WARMUP_MS,
+  });
   const flights = Array.from({ length: settings.flights }, (_, i) => `flight-${i}`);
   const frames = flights.map(() => 0);
   const tickMs = MS_PER_S / (settings.rate * settings.flights);

@@ -16,9 +16,13 @@ describe('gateway command-line options', () => {
   });
 
   test('flags become gateway options; the token may come from the environment', () => {
-    expect(gatewayOptionsFromArgs({ origins: 'http://a, http://b', 'max-clients': '7', 'heartbeat-ms': '250' }, {})).toMatchObject({
+    const hosts = { 'public-url': 'https://ground.example', 'allowed-hosts': 'map.lan, 10.0.0.7', 'max-connections-per-address': '16' };
+    expect(gatewayOptionsFromArgs({ origins: 'http://a, http://b', 'max-clients': '7', 'heartbeat-ms': '250', ...hosts }, {})).toMatchObject({
+      publicUrl: 'https://ground.example',
+      allowedHosts: ['map.lan', '10.0.0.7'],
       allowedOrigins: ['http://a', 'http://b'],
       maxClients: 7,
+      maxConnectionsPerAddress: 16,
       heartbeatIntervalMs: 250,
       token: undefined,
     });

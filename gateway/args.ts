@@ -15,8 +15,11 @@ export const TOKEN_ENV = 'GEOLOC_GATEWAY_TOKEN';
 export const GATEWAY_ARG_OPTIONS = {
   host: { type: 'string' },
   token: { type: 'string' },
+  'public-url': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
   origins: { type: 'string' },
   'max-clients': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
   'high-water-mark': { type: 'string' },
   'hard-limit': { type: 'string' },
@@ -25,8 +28,13 @@ export const GATEWAY_ARG_OPTIONS = {
 
 export const GATEWAY_ARGS_USAGE = `  --host <addr>            interface to listen on (default ${GATEWAY_DEFAULTS.host}; 0.0.0.0 for every one)
   --token <secret>         require "Authorization: Bearer <secret>" or ?token=<secret> (or set ${TOKEN_ENV})
-  --origins <a,b>          browser origins allowed to connect (default: the gateway's own; * for any)
+  --public-url <url>       the URL browsers use when it is not http://<host>:<port> (a DNS name, a proxy)
+  --allowed-hosts <a,b>    more Host names to answer to (default: the listen host, the public URL's,
+                           localhost on loopback; * for any, which drops the DNS-rebinding guard)
+  --origins <a,b>          browser origins allowed to connect (default: those of the allowed hosts; * for any)
   --max-clients <n>        WebSocket clients at once (default ${GATEWAY_DEFAULTS.maxClients})
+  --max-connections-per-address <n>
+                           connections one client address may hold (default ${GATEWAY_DEFAULTS.maxConnectionsPerAddress})
   --heartbeat-ms <ms>      ping interval; a client missing a pong is dropped (default ${GATEWAY_DEFAULTS.heartbeatIntervalMs})
   --high-water-mark <B>    queued bytes past which a client skips to the latest fix (default ${GATEWAY_DEFAULTS.highWaterMark})
   --hard-limit <B>         queued bytes past which a client is closed (default ${GATEWAY_DEFAULTS.hardLimit})
@@ -44,17 +52,24 @@ function integerArg(name: string, text: string | undefined): number | undefined 
   return value;
 }
 
+/** A comma-separated flag value, blanks dropped. */
+function listArg(text: string | undefined): string[] | undefined {
+  return text
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
 /** The gateway options the flags name; unnamed ones keep the gateway's defaults. */
 export function gatewayOptionsFromArgs(values: GatewayArgValues, env: NodeJS.ProcessEnv = process.env): GatewayOptions {
-  const origins = values.origins
-    ?.split(',')
-    .map((o) => o.trim())
-    .filter((o) => o.length > 0);
   return {
     host: values.host,
     token: values.token ?? env[TOKEN_ENV],
-    allowedOrigins: origins,
+    publicUrl: values['public-url'],
+    allowedHosts: listArg(values['allowed-hosts']),
+    allowedOrigins: listArg(values.origins),
     maxClients: integerArg('max-clients', values['max-clients']),
+    maxConnectionsPerAddress: integerArg('max-connections-per-address', values['max-connections-per-address']),
     heartbeatIntervalMs: integerArg('heartbeat-ms', values['heartbeat-ms']),
     highWaterMark: integerArg('high-water-mark', values['high-water-mark']),
     hardLimit: integerArg('hard-limit', values['hard-limit']),

@@ -1,7 +1,8 @@
-/** Who may connect: the optional bearer token and the browser Origin allow-list. */
+/** Who may connect: the Host a request names, the optional bearer token and the browser Origin. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ErrorCode } from '../pipeline/core/errors';
+import { hostHeaderName, type HostPolicy } from './hosts';
 import type { WsRejectReason } from './metrics';
 
 export interface Refusal {
@@ -11,8 +12,6 @@ export interface Refusal {
   message: string;
 }
 
-/** Any origin, when it is the only entry of allowedOrigins. */
-export const ANY_ORIGIN = '*';
 const BEARER_PREFIX = /^Bearer\s+/i;
 
 /**
@@ -43,24 +42,28 @@ export function checkToken(req: IncomingMessage, token: string | undefined): Ref
   };
 }
 
-/**
- * Browsers always send Origin; other clients need not, and cannot be stopped by it anyway.
- * Without an allow-list only the gateway's own origin (the Host it was reached at) passes.
- */
-export function checkOrigin(req: IncomingMessage, allowedOrigins: string[] | undefined): Refusal | undefined {
+/** HTTP requests and WebSocket upgrades alike must name the gateway in their Host header. */
+export function checkHost(req: IncomingMessage, hosts: HostPolicy): Refusal | undefined {
+  const host = req.headers.host;
+  if (hosts.allowsHost(host)) return undefined;
+  const name = host === undefined ? undefined : hostHeaderName(host);
+  const hint = name === undefined ? 'send the name the gateway is reached at' : `if browsers reach the gateway by that name, start it with --allowed-hosts ${name} (option allowedHosts) or --public-url <the URL they use>`;
+  return {
+    status: 403,
+    code: 'GEOLOC_ERR_HTTP_HOST',
+    reason: 'host',
+    message: `Host ${JSON.stringify(host ?? '')} is not a name this gateway answers to (a guard against DNS rebinding); ${hint}`,
+  };
+}
+
+/** Browsers always send Origin; other clients need not, and cannot be stopped by it anyway. */
+export function checkOrigin(req: IncomingMessage, hosts: HostPolicy): Refusal | undefined {
   const origin = req.headers.origin;
-  if (origin === undefined) return undefined;
-  const allowed = allowedOrigins ?? sameOrigins(req);
-  if (allowed.includes(ANY_ORIGIN) || allowed.includes(origin)) return undefined;
+  if (origin === undefined || hosts.allowsOrigin(origin)) return undefined;
   return {
     status: 403,
     code: 'GEOLOC_ERR_WS_ORIGIN',
     reason: 'origin',
     message: `origin ${origin} is not allowed; start the gateway with --origins ${origin} to allow it`,
   };
-}
-
-function sameOrigins(req: IncomingMessage): string[] {
-  const host = req.headers.host;
-  return host === undefined ? [] : [`http://${host}`, `https://${host}`];
 }

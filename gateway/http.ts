@@ -1,11 +1,12 @@
 /**
  * The gateway's HTTP endpoints: health, metrics, the flight list, the imagery description,
- * map tiles and the map page. Only GET and HEAD; every refusal is a coded JSON body and a
- * count in /metrics.
+ * map tiles and the map page. Only GET and HEAD, only for requests that name an allowed Host;
+ * every refusal is a coded JSON body and a count in /metrics.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../pipeline/core/errors';
-import { checkToken } from './auth';
+import { checkHost, checkToken } from './auth';
+import type { HostPolicy } from './hosts';
 import type { GatewayMetrics, HttpRejectReason } from './metrics';
 import type { FlightSummary } from './protocol';
 import type { StaticAsset } from './static';
@@ -15,6 +16,7 @@ export interface HttpDeps {
   metrics: GatewayMetrics;
   assets: Map<string, StaticAsset>;
   tiles: TileSource | undefined;
+  hosts: HostPolicy;
   token: string | undefined;
   flights(): FlightSummary[];
   clientCount(): number;
@@ -35,6 +37,11 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
 
   return (req, res) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    const wrongHost = checkHost(req, deps.hosts);
+    if (wrongHost) {
+      refuse(res, wrongHost.status, 'host', wrongHost.code, wrongHost.message);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', ALLOWED_METHODS);
       refuse(res, 405, 'method', 'GEOLOC_ERR_HTTP_METHOD', `${req.method} is not served; use ${ALLOWED_METHODS}`);

@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Why a WebSocket connection or message was refused. */
 export type WsRejectReason =
+  | 'host'
   | 'unauthorized'
   | 'origin'
   | 'too_many_connections'
@@ -16,7 +17,13 @@ export type WsRejectReason =
   | 'too_many_subscriptions';
 
 /** Why an HTTP request was refused. */
-export type HttpRejectReason = 'tile_bad_path' | 'tile_not_found' | 'bad_path' | 'not_found' | 'method' | 'unauthorized' | 'internal';
+export type HttpRejectReason = 'host' | 'tile_bad_path' | 'tile_not_found' | 'bad_path' | 'not_found' | 'method' | 'unauthorized' | 'internal';
+
+/** Which limit a connection was closed for as soon as it was accepted. */
+export type ConnectionLimit = 'per_address' | 'total';
+
+/** Why node's HTTP parser refused a request before it reached the routes. */
+export type ClientErrorReason = 'malformed' | 'header_overflow' | 'headers_timeout' | 'request_timeout';
 
 /** Why the gateway ended a connection itself. */
 export type TerminateReason = 'heartbeat' | 'hard_limit';
@@ -65,10 +72,27 @@ export class GatewayMetrics implements PipelineMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly connectionsRefused = new Counter({
+    name: 'geoloc_http_connections_refused_total',
+    help: 'TCP connections closed as soon as they were accepted, by the limit they were over',
+    labelNames: ['limit'],
+    registers: [this.registry],
+  });
+  readonly connectionsEvicted = new Counter({
+    name: 'geoloc_http_connections_evicted_total',
+    help: 'Connections still waiting for a request, closed (longest waiting first) to make room for a new one',
+    registers: [this.registry],
+  });
+  readonly clientErrors = new Counter({
+    name: 'geoloc_http_client_errors_total',
+    help: "Requests node's HTTP parser refused (malformed, headers too large, too slow), by reason",
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly clients: Gauge;
   readonly bytesQueued: Gauge;
 
-  constructor(sources: { clientCount(): number; bytesQueued(): number }) {
+  constructor(sources: { clientCount(): number; bytesQueued(): number; connections(): number; waitingConnections(): number }) {
     this.clients = new Gauge({
       name: 'geoloc_ws_clients',
       help: 'WebSocket clients connected now',
@@ -86,6 +110,22 @@ export class GatewayMetrics implements PipelineMetrics {
       },
     });
     new Gauge({
+      name: 'geoloc_http_connections',
+      help: 'TCP connections open now, HTTP and WebSocket',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.connections());
+      },
+    });
+    new Gauge({
+      name: 'geoloc_http_connections_waiting',
+      help: 'Connections open now with no request in flight: new, idle keep-alive, or still sending headers',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.waitingConnections());
+      },
+    });
+    new Gauge({
       name: 'geoloc_process_resident_memory_bytes',
       help: 'Resident set size of the gateway process',
       registers: [this.registry],
@@ -94,12 +134,16 @@ export class GatewayMetrics implements PipelineMetrics {
       },
     });
     // Every reason shows up as 0 before its first occurrence, so a scrape always lists them.
-    const wsReasons: WsRejectReason[] = ['unauthorized', 'origin', 'too_many_connections', 'not_found', 'malformed', 'unknown_type', 'payload_too_large', 'too_many_subscriptions'];
-    const httpReasons: HttpRejectReason[] = ['tile_bad_path', 'tile_not_found', 'bad_path', 'not_found', 'method', 'unauthorized', 'internal'];
+    const wsReasons: WsRejectReason[] = ['host', 'unauthorized', 'origin', 'too_many_connections', 'not_found', 'malformed', 'unknown_type', 'payload_too_large', 'too_many_subscriptions'];
+    const httpReasons: HttpRejectReason[] = ['host', 'tile_bad_path', 'tile_not_found', 'bad_path', 'not_found', 'method', 'unauthorized', 'internal'];
     const terminateReasons: TerminateReason[] = ['heartbeat', 'hard_limit'];
+    const limits: ConnectionLimit[] = ['per_address', 'total'];
+    const clientErrorReasons: ClientErrorReason[] = ['malformed', 'header_overflow', 'headers_timeout', 'request_timeout'];
     for (const reason of wsReasons) this.wsRejected.inc({ reason }, 0);
     for (const reason of httpReasons) this.httpRejected.inc({ reason }, 0);
     for (const reason of terminateReasons) this.wsTerminated.inc({ reason }, 0);
+    for (const limit of limits) this.connectionsRefused.inc({ limit }, 0);
+    for (const reason of clientErrorReasons) this.clientErrors.inc({ reason }, 0);
   }
 
   rejectWs(reason: WsRejectReason): void {
@@ -112,5 +156,13 @@ export class GatewayMetrics implements PipelineMetrics {
 
   terminated(reason: TerminateReason): void {
     this.wsTerminated.inc({ reason });
+  }
+
+  refusedConnection(limit: ConnectionLimit): void {
+    this.connectionsRefused.inc({ limit });
+  }
+
+  clientError(reason: ClientErrorReason): void {
+    this.clientErrors.inc({ reason });
   }
 }

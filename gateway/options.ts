@@ -1,5 +1,6 @@
 /** The gateway's options: every limit is named here with its default and checked once. */
 import { GeolocError } from '../pipeline/core/errors';
+import { ANY_HOST, isHostName, parseHttpUrl } from './hosts';
 import { definedOnly } from '../pipeline/core/options';
 
 export interface ImagerySource {
@@ -17,14 +18,30 @@ export interface GatewayOptions {
   /** when set, WebSocket upgrades and /api/* need `Authorization: Bearer <token>` or `?token=<token>` */
   token?: string;
   /**
-   * Origins a browser may connect from. Unset: only the gateway's own origin (and clients
-   * that send no Origin, which are not browsers). ['*'] allows every origin.
+   * The URL browsers reach the gateway at when it is not `http://host:port` (a DNS name, a
+   * reverse proxy): its host name is allowed and its origin may open WebSockets.
+   */
+  publicUrl?: string;
+  /**
+   * Host names, besides the listen host, publicUrl's and (listening on loopback) `localhost`,
+   * that requests may name in their Host header; ['*'] allows any (no DNS-rebinding guard).
+   */
+  allowedHosts?: string[];
+  /**
+   * Origins a browser may connect from. Unset: the allowed hosts at the gateway's port, and
+   * publicUrl's origin (and clients that send no Origin, which are not browsers). ['*'] allows every origin.
    */
   allowedOrigins?: string[];
   /** largest client message, bytes; a larger one closes the connection with 1009 */
   maxPayload?: number;
   /** WebSocket clients served at once; the next upgrade gets 503 */
   maxClients?: number;
+  /** TCP connections (HTTP and WebSocket) one client address may hold; the next is closed at once */
+  maxConnectionsPerAddress?: number;
+  /** a request whose headers have not all arrived this long after it began is answered 408 and closed */
+  headersTimeoutMs?: number;
+  /** a request not wholly received this long after it began is answered 408 and closed */
+  requestTimeoutMs?: number;
   /** flights one client may subscribe to at once */
   maxSubscriptionsPerClient?: number;
   /** a ping goes out this often; a client that has not answered the previous one is terminated */
@@ -43,14 +60,20 @@ export interface GatewayOptions {
   log?: (line: string) => void;
 }
 
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'token' | 'allowedOrigins' | 'imagery'>> &
-  Pick<GatewayOptions, 'token' | 'allowedOrigins' | 'imagery'>;
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'token' | 'publicUrl' | 'allowedOrigins' | 'imagery'>> &
+  Pick<GatewayOptions, 'token' | 'publicUrl' | 'allowedOrigins' | 'imagery'>;
 
 export const GATEWAY_DEFAULTS = {
   host: '127.0.0.1',
   port: 0,
+  allowedHosts: [] as string[],
   maxPayload: 4 * 1024,
   maxClients: 1000,
+  maxConnectionsPerAddress: 64,
+  // Node's own defaults (60 s, 300 s) let a socket trickling its headers hold a connection
+  // for a minute or more; a browser sends its headers in one go.
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
   maxSubscriptionsPerClient: 64,
   heartbeatIntervalMs: 30_000,
   highWaterMark: 64 * 1024,
@@ -67,6 +90,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   requireInteger('port', resolved.port, 0, MAX_PORT);
   requireInteger('maxPayload', resolved.maxPayload, 1);
   requireInteger('maxClients', resolved.maxClients, 1);
+  requireInteger('maxConnectionsPerAddress', resolved.maxConnectionsPerAddress, 1);
+  requireInteger('headersTimeoutMs', resolved.headersTimeoutMs, 1);
+  // node:http refuses a headers timeout longer than the request timeout
+  requireInteger('requestTimeoutMs', resolved.requestTimeoutMs, resolved.headersTimeoutMs);
   requireInteger('maxSubscriptionsPerClient', resolved.maxSubscriptionsPerClient, 1);
   requireInteger('heartbeatIntervalMs', resolved.heartbeatIntervalMs, 1);
   requireInteger('highWaterMark', resolved.highWaterMark, 1);
@@ -75,6 +102,14 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   requireInteger('tileCacheBytes', resolved.tileCacheBytes, 0);
   if (resolved.token !== undefined && resolved.token.length === 0) {
     throw new GeolocError('GEOLOC_ERR_GATEWAY_OPTIONS', 'token must not be empty; leave it out to run without one');
+  }
+  if (resolved.publicUrl !== undefined && !parseHttpUrl(resolved.publicUrl)) {
+    throw new GeolocError('GEOLOC_ERR_GATEWAY_OPTIONS', `publicUrl must be an http:// or https:// URL such as https://ground.example; got ${JSON.stringify(resolved.publicUrl)}`);
+  }
+  for (const name of resolved.allowedHosts) {
+    if (name !== ANY_HOST && !isHostName(name)) {
+      throw new GeolocError('GEOLOC_ERR_GATEWAY_OPTIONS', `allowedHosts: ${JSON.stringify(name)} is not a host name (example.org, 10.0.0.7, [fd00::7]) or *`);
+    }
   }
   return resolved;
 }

@@ -1,6 +1,6 @@
 import { createGateway, type Gateway } from './server';
 import type { GatewayOptions } from './options';
-import { TestClient, isType, scrapeMetric, waitUntil } from './testSupport';
+import { TestClient, httpGet, isType, scrapeMetric, waitUntil } from './testSupport';
 
 const isSnapshot = isType('snapshot');
 
@@ -73,13 +73,46 @@ describe('gateway security and limits', () => {
     });
   });
 
+  describe('hosts (DNS rebinding)', () => {
+    test('a request naming a Host the gateway was not told about is refused with 403 and counted, HTTP and WebSocket alike', async () => {
+      const gw = await start({});
+      // What a page on attacker.example, re-pointed at 127.0.0.1, sends: its own name as Host and Origin.
+      const host = `attacker.example:${gw.port}`;
+      const flights = await httpGet(gw.url, '/api/flights', { Host: host });
+      expect(flights.status).toBe(403);
+      expect(JSON.parse(flights.body)).toEqual({ code: 'GEOLOC_ERR_HTTP_HOST', message: expect.stringContaining('--allowed-hosts attacker.example') });
+      expect((await httpGet(gw.url, '/healthz', { Host: host })).status).toBe(403);
+      expect(await refusedUpgrade(gw.wsUrl, { headers: { Host: host }, origin: `http://${host}` })).toEqual({ status: 403, code: 'GEOLOC_ERR_HTTP_HOST' });
+      expect(await scrapeMetric(gw.url, 'geoloc_http_rejected_total', { reason: 'host' })).toBe(2);
+      expect(await scrapeMetric(gw.url, 'geoloc_ws_rejected_total', { reason: 'host' })).toBe(1);
+    });
+
+    test('listening on loopback, localhost, 127.0.0.1 and [::1] are answered, at any port', async () => {
+      const gw = await start({});
+      for (const host of [`localhost:${gw.port}`, `127.0.0.1:${gw.port}`, `[::1]:${gw.port}`, 'localhost']) {
+        expect([host, (await httpGet(gw.url, '/api/flights', { Host: host })).status]).toEqual([host, 200]);
+      }
+    });
+
+    test('publicUrl and allowedHosts name more hosts; publicUrl\'s origin may open a WebSocket', async () => {
+      const gw = await start({ publicUrl: 'https://ground.example', allowedHosts: ['map.lan'] });
+      expect((await httpGet(gw.url, '/healthz', { Host: 'ground.example' })).status).toBe(200);
+      expect((await httpGet(gw.url, '/healthz', { Host: `map.lan:${gw.port}` })).status).toBe(200);
+      expect((await httpGet(gw.url, '/healthz', { Host: 'other.example' })).status).toBe(403);
+      await connect(gw.wsUrl, { headers: { Host: 'ground.example' }, origin: 'https://ground.example' });
+      expect(await refusedUpgrade(gw.wsUrl, { headers: { Host: 'ground.example' }, origin: 'https://other.example' })).toEqual({ status: 403, code: 'GEOLOC_ERR_WS_ORIGIN' });
+    });
+  });
+
   describe('origins', () => {
-    test('by default only the gateway\'s own origin (or none) may connect', async () => {
+    test('by default the allowed hosts at the gateway\'s port (or no origin) may connect; not another local port', async () => {
       const gw = await start({});
       expect(await refusedUpgrade(gw.wsUrl, { origin: 'http://evil.example' })).toEqual({ status: 403, code: 'GEOLOC_ERR_WS_ORIGIN' });
+      expect(await refusedUpgrade(gw.wsUrl, { origin: 'http://localhost:3000' })).toEqual({ status: 403, code: 'GEOLOC_ERR_WS_ORIGIN' });
       await connect(gw.wsUrl, { origin: gw.url });
+      await connect(gw.wsUrl, { origin: `http://localhost:${gw.port}` });
       await connect(gw.wsUrl);
-      expect(await scrapeMetric(gw.url, 'geoloc_ws_rejected_total', { reason: 'origin' })).toBe(1);
+      expect(await scrapeMetric(gw.url, 'geoloc_ws_rejected_total', { reason: 'origin' })).toBe(2);
     });
 
     test('an allow-list lets in exactly its origins', async () => {
@@ -133,6 +166,10 @@ describe('gateway security and limits', () => {
     await expect(createGateway({ highWaterMark: 1000, hardLimit: 500 })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
     await expect(createGateway({ port: 70000 })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
     await expect(createGateway({ token: '' })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
+    await expect(createGateway({ publicUrl: 'ground.example' })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
+    await expect(createGateway({ allowedHosts: ['http://ground.example'] })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
+    await expect(createGateway({ headersTimeoutMs: 5000, requestTimeoutMs: 1000 })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
+    await expect(createGateway({ maxConnectionsPerAddress: 0 })).rejects.toMatchObject({ code: 'GEOLOC_ERR_GATEWAY_OPTIONS' });
   });
 
   test('a port in use is refused with a code', async () => {

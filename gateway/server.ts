@@ -2,20 +2,24 @@
  * The gateway: one HTTP server and one WebSocket server on one port. Publishers hand it
  * fixes; it serializes each once and fans it out to every subscriber of its flight.
  */
-import { STATUS_CODES, createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { GeolocError } from '../pipeline/core/errors';
 import type { FixFeature } from '../pipeline/core/types';
-import { checkOrigin, checkToken, type Refusal } from './auth';
+import { checkHost, checkOrigin, checkToken, type Refusal } from './auth';
 import { ClientChannel } from './clientChannel';
+import { createClientErrorHandler } from './clientErrors';
+import { ConnectionGuard } from './connections';
 import { FlightRegistry } from './flights';
 import { Heartbeat } from './heartbeat';
+import { createHostPolicy, hostForUrl, type HostPolicy } from './hosts';
 import { createRequestHandler } from './http';
 import { loadImagery } from './imagery';
 import { GatewayMetrics, type PipelineMetrics } from './metrics';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options';
 import { WS_PATH, errorMessage, parseClientMessage, type FlightsMessage, type UnsubscribedMessage } from './protocol';
+import { answerAndClose } from './rawResponse';
 import { loadStaticAssets } from './static';
 import { TileSource } from './tiles';
 
@@ -40,6 +44,8 @@ const CLOSE_GOING_AWAY = 1001;
 const SHUTDOWN_GRACE_MS = 500;
 /** Connections beyond maxClients kept for HTTP requests. */
 const HTTP_CONNECTION_HEADROOM = 256;
+/** node checks for overdue requests this many times per headersTimeout (its default is every 30 s). */
+const TIMEOUT_CHECKS_PER_HEADERS_TIMEOUT = 5;
 /** ws raises this when a frame is larger than maxPayload (and closes with 1009). */
 const WS_ERR_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
@@ -51,18 +57,31 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   ]);
   const clients = new Set<ClientChannel>();
   const flights = new FlightRegistry<ClientChannel>(config.snapshotSize);
+  // Plain HTTP (page, tiles, metrics) gets room beside the WebSocket clients.
+  const connections = new ConnectionGuard(
+    { total: config.maxClients + HTTP_CONNECTION_HEADROOM, perAddress: config.maxConnectionsPerAddress },
+    { refused: (limit) => metrics.refusedConnection(limit), evicted: () => metrics.connectionsEvicted.inc() },
+  );
   const metrics = new GatewayMetrics({
     clientCount: () => clients.size,
     bytesQueued: () => [...clients].reduce((sum, c) => sum + c.bufferedAmount, 0),
+    connections: () => connections.size,
+    waitingConnections: () => connections.waitingCount,
   });
   const heartbeat = new Heartbeat(config.heartbeatIntervalMs, () => metrics.terminated('heartbeat'));
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload, perMessageDeflate: false, clientTracking: false });
+  let port = config.port;
+  const hosts = createHostPolicy(config, () => port);
   const server = createServer(
-    createRequestHandler({ metrics, assets, tiles, token: config.token, flights: () => flights.summaries(), clientCount: () => clients.size }),
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.ceil(config.headersTimeoutMs / TIMEOUT_CHECKS_PER_HEADERS_TIMEOUT),
+    },
+    createRequestHandler({ metrics, assets, tiles, hosts, token: config.token, flights: () => flights.summaries(), clientCount: () => clients.size }),
   );
-  // Plain HTTP (page, tiles, metrics) gets room beside the WebSocket clients; sockets past
-  // that are closed as soon as they are accepted, so a flood of idle ones cannot pile up.
-  server.maxConnections = config.maxClients + HTTP_CONNECTION_HEADROOM;
+  connections.attach(server);
+  server.on('clientError', createClientErrorHandler({ isWaiting: (socket) => connections.isWaiting(socket), counted: (reason) => metrics.clientError(reason) }));
   let upgrading = 0;
   let closing: Promise<void> | undefined;
 
@@ -73,10 +92,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       socket.destroy();
       return;
     }
-    const refusal = refuseUpgrade(req, config, clients.size + upgrading);
+    const refusal = refuseUpgrade(req, config, hosts, clients.size + upgrading);
     if (refusal) {
       metrics.rejectWs(refusal.reason);
-      refuseSocket(socket, refusal);
+      answerAndClose(socket, refusal.status, refusal, refusal.status === 401 ? ['WWW-Authenticate: Bearer'] : []);
       return;
     }
     // Handshakes in flight count against maxClients too, so a burst cannot overshoot it.
@@ -177,12 +196,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // process: say so and keep serving the clients already connected.
   server.on('error', (err) => config.log(`geoloc gateway: ${err.message}`));
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  port = typeof address === 'object' && address ? address.port : config.port;
+  const host = hostForUrl(config.host);
   return {
     port,
-    url: `http://${hostForUrl}:${port}`,
-    wsUrl: `ws://${hostForUrl}:${port}${WS_PATH}`,
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}${WS_PATH}`,
     publish,
     metrics,
     clientCount: () => clients.size,
@@ -190,12 +209,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   };
 }
 
-function refuseUpgrade(req: IncomingMessage, config: ResolvedGatewayOptions, connections: number): Refusal | undefined {
+function refuseUpgrade(req: IncomingMessage, config: ResolvedGatewayOptions, hosts: HostPolicy, connections: number): Refusal | undefined {
+  const wrongHost = checkHost(req, hosts);
+  if (wrongHost) return wrongHost;
   const path = (req.url ?? '/').split('?')[0];
   if (path !== WS_PATH) {
     return { status: 404, code: 'GEOLOC_ERR_WS_NOT_FOUND', reason: 'not_found', message: `WebSockets are served at ${WS_PATH}, not ${path}` };
   }
-  const refusal = checkToken(req, config.token) ?? checkOrigin(req, config.allowedOrigins);
+  const refusal = checkToken(req, config.token) ?? checkOrigin(req, hosts);
   if (refusal) return refusal;
   if (connections >= config.maxClients) {
     return {
@@ -206,20 +227,6 @@ function refuseUpgrade(req: IncomingMessage, config: ResolvedGatewayOptions, con
     };
   }
   return undefined;
-}
-
-/** Answers a refused upgrade with a plain HTTP response carrying the coded error, then hangs up. */
-function refuseSocket(socket: Duplex, refusal: Refusal): void {
-  const body = JSON.stringify({ code: refusal.code, message: refusal.message });
-  const headers = [
-    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-  ];
-  if (refusal.status === 401) headers.push('WWW-Authenticate: Bearer');
-  socket.once('error', () => socket.destroy());
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
 
 function listen(server: Server, config: ResolvedGatewayOptions): Promise<void> {

@@ -1,4 +1,5 @@
 /** Helpers the gateway's tests and its load benchmark share: real ws clients, fixes, /metrics scrapes. */
+import { request, type OutgoingHttpHeaders } from 'node:http';
 import { WebSocket, type ClientOptions } from 'ws';
 import type { FixFeature } from '../pipeline/core/types';
 import { isFix, type ServerMessage, type WireFix } from './protocol';
@@ -115,6 +116,20 @@ export async function scrapeMetric(baseUrl: string, name: string, labels: Record
   const line = text.split('\n').find((l) => l.startsWith(prefix));
   if (line === undefined) throw new Error(`metric ${prefix.trim()} not found in /metrics`);
   return Number(line.slice(prefix.length));
+}
+
+/** A GET with headers fetch() will not send (Host); the status and body as text. */
+export function httpGet(baseUrl: string, path: string, headers: OutgoingHttpHeaders = {}): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Polls a condition until it holds. */

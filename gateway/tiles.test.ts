@@ -153,6 +153,23 @@ describe('map tiles cut from the imagery', () => {
     expect(res.status).toBe(200);
   });
 
+  test('every zoom /api/imagery names shows the imagery; below minZoom the imagery is too small to show', async () => {
+    // The imagery (600 × 400 pixels of ~1 m) is narrower than one tile pixel up to zoom 7.
+    expect(info.minZoom).toBeGreaterThan(0);
+    // The tile under the imagery's centre (in Mercator, where tiles are cut) holds a pixel centre on it once it spans a pixel.
+    const southWest = lonLatToMercator({ lat: info.bounds.south, lon: info.bounds.west });
+    const northEast = lonLatToMercator({ lat: info.bounds.north, lon: info.bounds.east });
+    const centre = mercatorToLonLat((southWest.x + northEast.x) / 2, (southWest.y + northEast.y) / 2);
+    const statusAt = async (z: number) => {
+      const { x, y } = tileAt(z, centre);
+      return (await rawGet(gateway.url, `/tiles/${z}/${x}/${y}.png`)).status;
+    };
+    const zooms = Array.from({ length: info.maxZoom - info.minZoom + 1 }, (_, i) => info.minZoom + i);
+    const statuses = await Promise.all(zooms.map(statusAt));
+    expect(Object.fromEntries(zooms.map((z, i) => [z, statuses[i]]))).toEqual(Object.fromEntries(zooms.map((z) => [z, 200])));
+    expect(await statusAt(info.minZoom - 1)).toBe(404);
+  });
+
   test.each([
     ['far outside the imagery', () => `/tiles/${info.nativeZoom}/0/0.png`],
     ['past the deepest zoom served', () => `/tiles/${info.maxZoom + 1}/0/0.png`],

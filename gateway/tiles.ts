@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import type { GeoBounds, GeoImage } from '../pipeline/geo/geoImage';
-import { MERCATOR_HALF_EXTENT_M, mercatorToLonLat, mercatorScaleFactor, tileBounds } from '../pipeline/geo/webMercator';
+import { MERCATOR_HALF_EXTENT_M, lonLatToMercator, mercatorToLonLat, mercatorScaleFactor, tileBounds } from '../pipeline/geo/webMercator';
 import { LruCache } from './lru';
 
 export const TILE_SIZE = 256;
@@ -34,6 +34,7 @@ export interface ImageryInfo {
   metersPerPixel: number;
   /** the first zoom whose tile pixels are no coarser than the imagery's */
   nativeZoom: number;
+  /** the first zoom at which the imagery spans a whole tile pixel, so tiles there show it */
   minZoom: number;
   maxZoom: number;
   /** the imagery's file or folder name, for attribution */
@@ -69,7 +70,7 @@ interface Raster extends RasterPixels {
   levels: Level[];
 }
 
-/** Ground metres of one tile pixel at the equator, zoom 0. */
+/** Ground metres of one tile pixel at the equator, zoom 0; Mercator metres of one at any latitude. */
 const EQUATOR_TILE_PIXEL_M = (2 * MERCATOR_HALF_EXTENT_M) / TILE_SIZE;
 
 export class TileSource {
@@ -96,7 +97,8 @@ export class TileSource {
     const metersPerPixel = Math.min(...images.map((i) => i.metersPerPixel));
     const centreLat = (bounds.north + bounds.south) / 2;
     const nativeZoom = Math.max(0, Math.ceil(Math.log2((EQUATOR_TILE_PIXEL_M * mercatorScaleFactor(centreLat)) / metersPerPixel)));
-    const info: ImageryInfo = { bounds, metersPerPixel, nativeZoom, minZoom: 0, maxZoom: Math.min(MAX_TILE_ZOOM, nativeZoom + MAX_OVERZOOM), name };
+    const minZoom = Math.min(nativeZoom, ...images.map((i) => firstZoomSpanningAPixel(i.bounds)));
+    const info: ImageryInfo = { bounds, metersPerPixel, nativeZoom, minZoom, maxZoom: Math.min(MAX_TILE_ZOOM, nativeZoom + MAX_OVERZOOM), name };
     const rasters = await Promise.all(images.map(async (image) => ({ ...image, levels: await buildPyramid(image) })));
     return new TileSource(rasters, info, cacheBytes);
   }
@@ -170,6 +172,19 @@ function sampleRaster(raster: Raster, level: Level, z: number, x: number, y: num
     }
   }
   return any;
+}
+
+/**
+ * Tile pixels are sampled at their centres, so imagery narrower than a tile pixel can fall
+ * between them and leave every tile empty. From the first zoom at which an image spans a
+ * whole pixel each way, some pixel centre lands on it (exact for north-up imagery; one with
+ * world-file rotation terms covers less than its bounds).
+ */
+function firstZoomSpanningAPixel(bounds: GeoBounds): number {
+  const southWest = lonLatToMercator({ lat: bounds.south, lon: bounds.west });
+  const northEast = lonLatToMercator({ lat: bounds.north, lon: bounds.east });
+  const spanM = Math.min(northEast.x - southWest.x, northEast.y - southWest.y);
+  return Math.max(0, Math.ceil(Math.log2(EQUATOR_TILE_PIXEL_M / spanM)));
 }
 
 /** Halves the image until it fits in one tile; level 0 is the image itself. */
