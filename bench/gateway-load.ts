@@ -29,7 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { createGateway } from '../gateway/server';
-import { scrapeMetric } from '../gateway/testSupport';
+import { scrapeMetric } from '../tests/support/gatewayClients';
 import { repoRoot } from '../pipeline/core/paths';
 import type { FixFeature } from '../pipeline/core/types';
 

@@ -3,7 +3,7 @@
  * `replay`: the gateway's options as parseArgs definitions, their conversion to
  * GatewayOptions, and waiting for Ctrl-C.
  */
-import { GeolocError } from '../pipeline/core/errors';
+import { integerOption, usageError } from '../pipeline/core/options';
 import { GATEWAY_DEFAULTS, type GatewayOptions } from './options';
 
 /** The port `geoloc serve` and a bare `--serve` listen on. */
@@ -43,12 +43,10 @@ export const GATEWAY_ARGS_USAGE = `  --host <addr>            interface to liste
 
 export type GatewayArgValues = Partial<Record<keyof typeof GATEWAY_ARG_OPTIONS, string>>;
 
+/** Every number the gateway's flags take is a count, a size or a port: a whole number from 0. */
 function integerArg(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isInteger(value) || value < 0) {
-    throw new GeolocError('GEOLOC_ERR_USAGE', `--${name} must be a whole number, got ${JSON.stringify(text)}`);
-  }
+  const value = integerOption(name, text, undefined);
+  if (value !== undefined && value < 0) throw usageError(`--${name} must be a whole number from 0, got ${JSON.stringify(text)}`);
   return value;
 }
 

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { repoRoot } from '../pipeline/core/paths';
 import { createGateway, type Gateway } from './server';
-import { scrapeMetric } from './testSupport';
+import { scrapeMetric } from '../tests/support/gatewayClients';
 
 function rawRequest(baseUrl: string, path: string, method = 'GET'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   const { hostname, port } = new URL(baseUrl);

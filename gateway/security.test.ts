@@ -1,6 +1,6 @@
 import { createGateway, type Gateway } from './server';
 import type { GatewayOptions } from './options';
-import { TestClient, httpGet, isType, scrapeMetric, waitUntil } from './testSupport';
+import { TestClient, httpGet, isType, scrapeMetric, waitUntil } from '../tests/support/gatewayClients';
 
 const isSnapshot = isType('snapshot');
 

@@ -1,6 +1,6 @@
 import { createGateway, type Gateway } from './server';
 import { isFix, type ServerMessage, type WireFix } from './protocol';
-import { TestClient, isFixOfFrame, isType, makeFix, scrapeMetric } from './testSupport';
+import { TestClient, isFixOfFrame, isType, makeFix, scrapeMetric } from '../tests/support/gatewayClients';
 
 const isError = isType('error');
 const isSnapshot = isType('snapshot');

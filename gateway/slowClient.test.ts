@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { createGateway, type Gateway } from './server';
 import { isFix, type WireFix } from './protocol';
-import { TestClient, isFixOfFrame, isType, makeFix, scrapeMetric, waitUntil } from './testSupport';
+import { TestClient, isFixOfFrame, isType, makeFix, scrapeMetric, waitUntil } from '../tests/support/gatewayClients';
 
 const isSnapshot = isType('snapshot');
 /** Big fixes fill the socket buffers quickly, so the test needs few of them. */

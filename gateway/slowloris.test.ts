@@ -7,11 +7,11 @@ import { get, maxHeaderSize } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from '../pipeline/core/paths';
-import { startGatewayProcess } from './gatewayProcess';
+import { startGatewayProcess } from '../tests/support/gatewayProcess';
 import { GATEWAY_DEFAULTS } from './options';
 import { createGateway, type Gateway } from './server';
-import { TestClient, isType, scrapeMetric, waitUntil } from './testSupport';
-import { Trickler, startTricklerProcess, type TrickleCounts } from './trickler';
+import { TestClient, isType, scrapeMetric, waitUntil } from '../tests/support/gatewayClients';
+import { Trickler, startTricklerProcess, type TrickleCounts } from '../tests/support/trickler';
 
 /** With 64 WebSocket clients the gateway keeps 64 + 256 = 320 connections: the tester's 320 tricklers. */
 const MAX_CLIENTS = 64;

@@ -7,7 +7,7 @@ import { Georef, writeWorldFile, type Affine } from '../pipeline/geo/georef';
 import { MERCATOR_HALF_EXTENT_M, lonLatToMercator, mercatorToLonLat, tileAt } from '../pipeline/geo/webMercator';
 import { createGateway, type Gateway } from './server';
 import type { ImageryInfo } from './tiles';
-import { scrapeMetric } from './testSupport';
+import { scrapeMetric } from '../tests/support/gatewayClients';
 
 /** A smooth but steep pattern: half a pixel of misregistration shifts a channel by several levels. */
 const WIDTH = 600;

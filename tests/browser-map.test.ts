@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createGateway } from '../gateway/server';
-import { makeFix, scrapeMetric } from '../gateway/testSupport';
+import { makeFix, scrapeMetric } from './support/gatewayClients';
 import { haversineMeters } from '../pipeline/geo/wgs84';
 import { repoRoot } from '../pipeline/core/paths';
 import { killAndWait, waitFor } from './support/processes';

@@ -156,14 +156,17 @@ function squareIou(ax: number, ay: number, aSide: number, bx: number, by: number
 /** Indices of the k largest values (among those `accept` lets through), largest first. */
 function topK(values: ArrayLike<number>, k: number, accept: (i: number) => boolean = () => true): number[] {
   const best: number[] = [];
+  // best holds indices of values, so each values[best[…]!]! below is in range
   for (let i = 0; i < values.length; i++) {
     if (!accept(i)) continue;
+    const value = values[i]!;
     if (best.length === k) {
-      if (values[i] <= values[best[k - 1]]) continue;
+      const weakest = best[k - 1];
+      if (weakest === undefined || value <= values[weakest]!) continue; // with k = 0 nothing gets in
       best.pop();
     }
     let at = best.length;
-    while (at > 0 && values[best[at - 1]] < values[i]) at--;
+    while (at > 0 && values[best[at - 1]!]! < value) at--;
     best.splice(at, 0, i);
   }
   return best;
@@ -235,32 +238,34 @@ export function simulateFlight(overrides: Partial<SimulationParameters> = {}): S
     // The twin mirrors the flight through the world's centre: a consistent wrong track.
     if (regime === 'twin') sources.push({ east: p.worldM - seen.east, north: p.worldM - seen.north, bonus: distractor.bonus });
     if (regime === 'random') sources.push(distractor);
-    for (let i = 0; i < tiles.length; i++) {
-      noise[i] = noiseKeep * noise[i] + noiseRefresh * p.scoreNoise * random.normal();
-      const tile = tiles[i];
+    // noise holds one entry per tile
+    for (const [i, tile] of tiles.entries()) {
+      const tileNoise = noiseKeep * noise[i]! + noiseRefresh * p.scoreNoise * random.normal();
+      noise[i] = tileNoise;
       let best = -Infinity;
       for (const s of sources) {
         const iou = squareIou(s.east, s.north, p.cameraFootprintM, tile.east, tile.north, tile.side);
         if (iou > 0 || s.bonus === 0) best = max(best, p.scoreBase + p.scoreGain * iou + (iou > 0 ? s.bonus : 0));
       }
-      scores[i] = best + noise[i];
+      scores[i] = best + tileNoise;
     }
     if (regime === 'random') {
       const top = max(...scores);
       for (let d = 0; d < p.isolatedDistractors; d++) scores[random.int(0, tiles.length - 1)] = top + distractor.bonus * random.unit();
     }
     const frameScores = Float32Array.from(scores);
-    const toCandidate = (i: number): Candidate => ({
-      tileId: tiles[i].id,
-      score: min(1, frameScores[i]),
-      lat: tiles[i].lat,
-      lon: tiles[i].lon,
-      footprintM: tiles[i].side,
-    });
+    // i is a tile index (frameScores holds one score per tile)
+    const toCandidate = (i: number): Candidate => {
+      const tile = tiles[i]!;
+      return { tileId: tile.id, score: min(1, frameScores[i]!), lat: tile.lat, lon: tile.lon, footprintM: tile.side };
+    };
     const search = (region?: SearchRegion): Candidate[] => {
       if (!region) return topK(frameScores, p.k).map(toCandidate);
       const centre = frame.toEnu(region);
-      const inside = (i: number) => hypot(tiles[i].east - centre.e, tiles[i].north - centre.n) <= region.radiusM;
+      const inside = (i: number) => {
+        const tile = tiles[i]!;
+        return hypot(tile.east - centre.e, tile.north - centre.n) <= region.radiusM;
+      };
       return topK(frameScores, p.k, inside).map(toCandidate);
     };
     fixes.push({
@@ -321,9 +326,10 @@ export function scoreTrack(
   const rawTop1Errors: number[] = [];
   let covered = 0;
   let top1Near = 0;
-  const frame = new LocalFrame(fixes[0].truth);
+  let frame: LocalFrame | undefined; // centred on the first fix
   let region: SearchRegion | undefined;
   for (const fix of fixes) {
+    frame ??= new LocalFrame(fix.truth);
     const measurement = options.restrictSearch && region ? { ...fix.measurement, candidates: fix.search(region), searchRegion: region } : fix.measurement;
     const estimate = update(measurement);
     region = estimate?.searchRegion;

@@ -1,7 +1,7 @@
 /** A gateway in a child process of its own (see childRole.ts), for tests that load it with hundreds of sockets. */
 import { forkRole, runRole } from './childRole';
-import type { GatewayOptions } from './options';
-import { createGateway } from './server';
+import type { GatewayOptions } from '../../gateway/options';
+import { createGateway } from '../../gateway/server';
 
 export interface GatewayProcess {
   port: number;

@@ -1,8 +1,8 @@
 /** Helpers the gateway's tests and its load benchmark share: real ws clients, fixes, /metrics scrapes. */
 import { request, type OutgoingHttpHeaders } from 'node:http';
 import { WebSocket, type ClientOptions } from 'ws';
-import type { FixFeature } from '../pipeline/core/types';
-import { isFix, type ServerMessage, type WireFix } from './protocol';
+import type { FixFeature } from '../../pipeline/core/types';
+import { isFix, type ServerMessage, type WireFix } from '../../gateway/protocol';
 
 const DEFAULT_WAIT_MS = 5000;
 const POLL_MS = 10;
