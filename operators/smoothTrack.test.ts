@@ -11,10 +11,13 @@ function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 }
 
-const fixes = simulateFlight({ seed: 6, durationS: 4 });
-const [a, b, c, d] = fixes.map((f) => f.measurement);
+const measurements = simulateFlight({ seed: 6, durationS: 4 }).map((f) => f.measurement);
+const a = measurements[0]!;
+const b = measurements[1]!;
+const c = measurements[2]!;
+const d = measurements[3]!;
 const values = { a, b, c, d };
-const badLatitude: Measurement = { ...c, candidates: [{ ...c.candidates[0], lat: Number.NaN }] };
+const badLatitude: Measurement = { ...c, candidates: [{ ...c.candidates[0]!, lat: Number.NaN }] };
 const estimates = map((tracked: Tracked<Measurement>) => tracked.estimate);
 const frameOf = map((tracked: Tracked<Measurement>) => tracked.estimate.frame);
 

@@ -21,7 +21,7 @@ function candidateAt(east: number, north: number, score: number, footprintM: num
 function likelihoodAt(kernels: ReturnType<typeof buildKernels>, east: number, north: number): number {
   const out = new Float64Array(1);
   evaluateLikelihood(kernels, Float64Array.of(east), Float64Array.of(north), 1, out);
-  return out[0];
+  return out[0]!;
 }
 
 describe('measurement likelihood', () => {
@@ -47,11 +47,11 @@ describe('measurement likelihood', () => {
     const cameraM = cameraFootprintM(altitudeM, OPTIONS.cameraFovDeg);
     const kernels = buildKernels([candidateAt(0, 0, 0.9, cameraM), candidateAt(800, 0, 0.9, 2 * cameraM)], frame, OPTIONS, { altitudeM });
     const expectedRatio = Math.exp(-(Math.log(2) ** 2) / (2 * 0.5 ** 2));
-    expect(kernels.weight[1] / kernels.weight[0]).toBeCloseTo(expectedRatio, 9);
+    expect(kernels.weight[1]! / kernels.weight[0]!).toBeCloseTo(expectedRatio, 9);
     // without altitude (or with a non-positive one) the two count the same
     for (const altitude of [undefined, 0, -3]) {
       const flat = buildKernels([candidateAt(0, 0, 0.9, cameraM), candidateAt(800, 0, 0.9, 2 * cameraM)], frame, OPTIONS, { altitudeM: altitude });
-      expect(flat.weight[1]).toBeCloseTo(flat.weight[0], 12);
+      expect(flat.weight[1]).toBeCloseTo(flat.weight[0]!, 12);
     }
   });
 
@@ -63,7 +63,7 @@ describe('measurement likelihood', () => {
     expect(tilted.north[0]).toBeCloseTo(0, 6);
     // without the heading the direction is unknown: no shift
     const noHeading = buildKernels([candidateAt(0, 0, 0.9, 200)], frame, OPTIONS, { altitudeM, gimbalPitchDeg: -80 });
-    expect(Math.hypot(noHeading.east[0], noHeading.north[0])).toBeLessThan(1e-6);
+    expect(Math.hypot(noHeading.east[0]!, noHeading.north[0]!)).toBeLessThan(1e-6);
   });
 
   test('no candidates: the likelihood is flat', () => {

@@ -28,6 +28,7 @@ export interface LikelihoodOptions {
 
 /** Kernels in local metres, ready to evaluate at many positions. */
 export interface CandidateKernels {
+  /** the length of every array below */
   count: number;
   east: Float64Array;
   north: Float64Array;
@@ -91,8 +92,7 @@ export function buildKernels(
   const camera = cameraGeometry(telemetry, options.cameraFovDeg);
   const cameraM = camera.footprintM;
   let total = 0;
-  for (let j = 0; j < count; j++) {
-    const c = candidates[j];
+  for (const [j, c] of candidates.entries()) {
     // the tile shows the ground ahead of the camera; the drone is that far behind it
     const enu = frame.toEnu(c);
     kernels.east[j] = enu.e - camera.aheadEast;
@@ -107,16 +107,19 @@ export function buildKernels(
     total += w;
   }
   const inlier = 1 - options.outlierProbability;
+  // j < count, the length of every kernel array
   for (let j = 0; j < count; j++) {
-    kernels.weight[j] = total > 0 ? kernels.weight[j] / total : 1 / count;
-    const variance = kernels.sigma[j] * kernels.sigma[j];
-    kernels.peak[j] = (inlier * kernels.weight[j]) / (2 * PI * variance);
+    const weight = total > 0 ? kernels.weight[j]! / total : 1 / count;
+    const sigma = kernels.sigma[j]!;
+    const variance = sigma * sigma;
+    kernels.weight[j] = weight;
+    kernels.peak[j] = (inlier * weight) / (2 * PI * variance);
     kernels.exponent[j] = -1 / (2 * variance);
   }
   return kernels;
 }
 
-/** L(x) for `count` positions, written into `out`. */
+/** L(x) for `count` positions, written into `out`; `east`, `north` and `out` hold at least `count` entries. */
 export function evaluateLikelihood(
   kernels: CandidateKernels,
   east: Float64Array,
@@ -127,14 +130,15 @@ export function evaluateLikelihood(
   const { east: ce, north: cn, peak, exponent, floor } = kernels;
   const k = kernels.count;
   for (let i = 0; i < count; i++) {
-    const x = east[i];
-    const y = north[i];
+    const x = east[i]!;
+    const y = north[i]!;
     let sum = floor;
+    // j < k, the length of every kernel array
     for (let j = 0; j < k; j++) {
-      const dx = x - ce[j];
-      const dy = y - cn[j];
-      const z = exponent[j] * (dx * dx + dy * dy);
-      if (z > NEGLIGIBLE_EXPONENT) sum += peak[j] * exp(z);
+      const dx = x - ce[j]!;
+      const dy = y - cn[j]!;
+      const z = exponent[j]! * (dx * dx + dy * dy);
+      if (z > NEGLIGIBLE_EXPONENT) sum += peak[j]! * exp(z);
     }
     out[i] = sum;
   }

@@ -37,7 +37,7 @@ describe('ParticleCloud', () => {
     expect(cloud.effectiveSampleSize()).toBeLessThan(N);
     cloud.resample();
     let onRight = 0;
-    for (let i = 0; i < N; i++) if (cloud.east[i] > 250) onRight++;
+    for (let i = 0; i < N; i++) if (cloud.east[i]! > 250) onRight++;
     expect(onRight / N).toBeCloseTo(0.9, 2);
     expect(cloud.effectiveSampleSize()).toBeCloseTo(N, 6);
   });
@@ -49,8 +49,8 @@ describe('ParticleCloud', () => {
     let fastest = 0;
     let farthest = 0;
     for (let i = 0; i < N; i++) {
-      fastest = Math.max(fastest, Math.hypot(cloud.vEast[i], cloud.vNorth[i]));
-      farthest = Math.max(farthest, Math.hypot(cloud.east[i], cloud.north[i]));
+      fastest = Math.max(fastest, Math.hypot(cloud.vEast[i]!, cloud.vNorth[i]!));
+      farthest = Math.max(farthest, Math.hypot(cloud.east[i]!, cloud.north[i]!));
     }
     expect(fastest).toBeLessThanOrEqual(20 + 1e-9);
     expect(farthest).toBeLessThanOrEqual(20 * 45 + 1e-6);
@@ -63,7 +63,7 @@ describe('ParticleCloud', () => {
     const east = Math.PI / 2; // ...while the heading says east
     for (let step = 0; step < 5; step++) cloud.predict(0.2, { maxSpeedMps: 20, processNoiseMps2: 1 }, NO_HEADING_MODEL, east);
     let alongEast = 0;
-    for (let i = 0; i < N; i++) alongEast += cloud.vEast[i] / Math.hypot(cloud.vEast[i], cloud.vNorth[i]);
+    for (let i = 0; i < N; i++) alongEast += cloud.vEast[i]! / Math.hypot(cloud.vEast[i]!, cloud.vNorth[i]!);
     expect(alongEast / N).toBeGreaterThan(Math.cos(3 * NO_HEADING_MODEL.crabSigmaRad));
   });
 

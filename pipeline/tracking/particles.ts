@@ -57,6 +57,7 @@ export interface CloudSummary {
 }
 
 export class ParticleCloud {
+  /** particle count: the length of every per-particle array, so each `[i]!` with i < size is in range */
   readonly size: number;
   readonly east: Float64Array;
   readonly north: Float64Array;
@@ -68,7 +69,8 @@ export class ParticleCloud {
   readonly follows: Uint8Array;
   /** normalized weights */
   readonly weight: Float64Array;
-  private readonly scratch: Float64Array[];
+  /** resample's copies of east, north, vEast, vNorth, crab and follows */
+  private readonly scratch: readonly [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Uint8Array];
   private readonly histogram = new Float64Array(QUANTILE_BINS);
   private readonly indexPool: Uint32Array;
   private readonly modeGrid = new Float64Array(MODE_GRID_SIDE * MODE_GRID_SIDE);
@@ -82,7 +84,7 @@ export class ParticleCloud {
     this.crab = new Float64Array(size);
     this.follows = new Uint8Array(size).fill(1);
     this.weight = new Float64Array(size).fill(1 / size);
-    this.scratch = [0, 1, 2, 3, 4, 5].map(() => new Float64Array(size));
+    this.scratch = [new Float64Array(size), new Float64Array(size), new Float64Array(size), new Float64Array(size), new Float64Array(size), new Uint8Array(size)];
     this.indexPool = new Uint32Array(size);
   }
 
@@ -102,24 +104,26 @@ export class ParticleCloud {
     for (let s = 0; s < steps; s++) {
       if (headingRad !== undefined) this.evolveHeadingModes(h, headingModel, headingRad);
       for (let i = 0; i < this.size; i++) {
+        const ve0 = vEast[i]!;
+        const vn0 = vNorth[i]!;
         let ve: number;
         let vn: number;
         if (headingRad !== undefined && follows[i]) {
-          const speed = min(vmax, abs(sqrt(vEast[i] * vEast[i] + vNorth[i] * vNorth[i]) + sigma * random.normal()));
-          const course = headingRad + crab[i];
+          const speed = min(vmax, abs(sqrt(ve0 * ve0 + vn0 * vn0) + sigma * random.normal()));
+          const course = headingRad + crab[i]!;
           ve = speed * sin(course);
           vn = speed * cos(course);
         } else {
-          ve = vEast[i] + sigma * random.normal();
-          vn = vNorth[i] + sigma * random.normal();
+          ve = ve0 + sigma * random.normal();
+          vn = vn0 + sigma * random.normal();
           const speed = sqrt(ve * ve + vn * vn);
           if (speed > vmax) {
             ve *= vmax / speed;
             vn *= vmax / speed;
           }
         }
-        east[i] += 0.5 * (vEast[i] + ve) * h;
-        north[i] += 0.5 * (vNorth[i] + vn) * h;
+        east[i]! += 0.5 * (ve0 + ve) * h;
+        north[i]! += 0.5 * (vn0 + vn) * h;
         vEast[i] = ve;
         vNorth[i] = vn;
       }
@@ -135,63 +139,75 @@ export class ParticleCloud {
     const keep = exp(-h / heading.crabCorrelationS);
     const refresh = heading.crabSigmaRad * sqrt(1 - keep * keep);
     const switchProbability = 1 - exp(-h / heading.modeDwellS);
-    const { crab, follows, random } = this;
+    const { crab, follows, vEast, vNorth, random } = this;
     for (let i = 0; i < this.size; i++) {
-      crab[i] = keep * crab[i] + refresh * random.normal();
+      crab[i] = keep * crab[i]! + refresh * random.normal();
       if (random.unit() >= switchProbability) continue;
       const follow = random.unit() >= heading.freeFraction;
       if (follow && !follows[i]) {
-        const course = atan2(this.vEast[i], this.vNorth[i]);
+        const course = atan2(vEast[i]!, vNorth[i]!);
         crab[i] = atan2(sin(course - headingRad), cos(course - headingRad));
       }
       follows[i] = follow ? 1 : 0;
     }
   }
 
-  /** Multiplies weight i by exp(logFactor[i]) and renormalizes (shifted by the largest factor, so nothing underflows to all-zero). */
+  /**
+   * Multiplies weight i by exp(logFactor[i]) and renormalizes (shifted by the largest factor,
+   * so nothing underflows to all-zero). `logFactor` holds one entry per particle.
+   */
   reweight(logFactor: Float64Array): void {
+    const weight = this.weight;
     let maxLog = -Infinity;
-    for (let i = 0; i < this.size; i++) if (this.weight[i] > 0 && logFactor[i] > maxLog) maxLog = logFactor[i];
+    for (let i = 0; i < this.size; i++) {
+      const f = logFactor[i]!;
+      if (weight[i]! > 0 && f > maxLog) maxLog = f;
+    }
     let total = 0;
     for (let i = 0; i < this.size; i++) {
-      const w = this.weight[i] * exp(logFactor[i] - maxLog);
-      this.weight[i] = w;
+      const w = weight[i]! * exp(logFactor[i]! - maxLog);
+      weight[i] = w;
       total += w;
     }
-    for (let i = 0; i < this.size; i++) this.weight[i] /= total;
+    for (let i = 0; i < this.size; i++) weight[i]! /= total;
   }
 
   effectiveSampleSize(): number {
     let sumSquares = 0;
-    for (let i = 0; i < this.size; i++) sumSquares += this.weight[i] * this.weight[i];
+    for (let i = 0; i < this.size; i++) {
+      const w = this.weight[i]!;
+      sumSquares += w * w;
+    }
     return 1 / sumSquares;
   }
 
   /** Systematic resampling to equal weights, then a small jitter. */
   resample(): void {
+    if (this.size === 0) return; // no particles, no weight[0] to start from
     const [e, n, ve, vn, crab, follows] = this.scratch;
     const step = 1 / this.size;
     let u = this.random.unit() * step;
-    let cumulative = this.weight[0];
+    let cumulative = this.weight[0]!;
     let source = 0;
+    // source stays below size (the while guard), as does i: every `[i]!` and `[source]!` is in range.
     for (let i = 0; i < this.size; i++) {
-      while (u > cumulative && source < this.size - 1) cumulative += this.weight[++source];
-      e[i] = this.east[source];
-      n[i] = this.north[source];
-      ve[i] = this.vEast[source];
-      vn[i] = this.vNorth[source];
-      crab[i] = this.crab[source];
-      follows[i] = this.follows[source];
+      while (u > cumulative && source < this.size - 1) cumulative += this.weight[++source]!;
+      e[i] = this.east[source]!;
+      n[i] = this.north[source]!;
+      ve[i] = this.vEast[source]!;
+      vn[i] = this.vNorth[source]!;
+      crab[i] = this.crab[source]!;
+      follows[i] = this.follows[source]!;
       u += step;
     }
     for (let i = 0; i < this.size; i++) {
-      this.east[i] = e[i] + ROUGHEN_POSITION_M * this.random.normal();
-      this.north[i] = n[i] + ROUGHEN_POSITION_M * this.random.normal();
-      this.vEast[i] = ve[i] + ROUGHEN_VELOCITY_MPS * this.random.normal();
-      this.vNorth[i] = vn[i] + ROUGHEN_VELOCITY_MPS * this.random.normal();
-      this.crab[i] = crab[i];
-      this.follows[i] = follows[i];
+      this.east[i] = e[i]! + ROUGHEN_POSITION_M * this.random.normal();
+      this.north[i] = n[i]! + ROUGHEN_POSITION_M * this.random.normal();
+      this.vEast[i] = ve[i]! + ROUGHEN_VELOCITY_MPS * this.random.normal();
+      this.vNorth[i] = vn[i]! + ROUGHEN_VELOCITY_MPS * this.random.normal();
     }
+    this.crab.set(crab);
+    this.follows.set(follows);
     this.weight.fill(step);
   }
 
@@ -199,7 +215,7 @@ export class ParticleCloud {
    * Overwrites the particles at `indices` with draws around the candidate kernels. Each
    * candidate is picked with probability ½π_j + ½/k, so every candidate seeds a hypothesis.
    * Speeds are uniform up to the maximum; a particle that follows the heading points along
-   * it plus a crab angle, any other points anywhere.
+   * it plus a crab angle, any other points anywhere. Without kernels nothing is drawn.
    */
   seedFromKernels(
     kernels: CandidateKernels,
@@ -209,23 +225,28 @@ export class ParticleCloud {
     headingRad: number | undefined,
   ): void {
     const k = kernels.count;
+    if (k === 0) return;
+    // j < k, the length of every kernel array and of `cumulative`: each `[j]!` is in range.
     const cumulative = new Float64Array(k);
     let acc = 0;
     for (let j = 0; j < k; j++) {
-      acc += 0.5 * kernels.weight[j] + 0.5 / k;
+      acc += 0.5 * kernels.weight[j]! + 0.5 / k;
       cumulative[j] = acc;
     }
     const random = this.random;
     for (let m = 0; m < indices.length; m++) {
-      const i = indices[m];
+      const i = indices[m]!;
       const u = random.unit() * acc;
       let j = 0;
-      while (j < k - 1 && cumulative[j] < u) j++;
-      this.east[i] = kernels.east[j] + kernels.sigma[j] * random.normal();
-      this.north[i] = kernels.north[j] + kernels.sigma[j] * random.normal();
-      this.crab[i] = headingModel.crabSigmaRad * random.normal();
-      this.follows[i] = random.unit() >= headingModel.freeFraction ? 1 : 0;
-      const direction = headingRad !== undefined && this.follows[i] ? headingRad + this.crab[i] : 2 * PI * random.unit();
+      while (j < k - 1 && cumulative[j]! < u) j++;
+      const sigma = kernels.sigma[j]!;
+      this.east[i] = kernels.east[j]! + sigma * random.normal();
+      this.north[i] = kernels.north[j]! + sigma * random.normal();
+      const crab = headingModel.crabSigmaRad * random.normal();
+      const follows = random.unit() >= headingModel.freeFraction;
+      this.crab[i] = crab;
+      this.follows[i] = follows ? 1 : 0;
+      const direction = headingRad !== undefined && follows ? headingRad + crab : 2 * PI * random.unit();
       const speed = maxSpeedMps * random.unit();
       this.vEast[i] = speed * sin(direction);
       this.vNorth[i] = speed * cos(direction);
@@ -237,10 +258,11 @@ export class ParticleCloud {
     const pool = this.indexPool;
     for (let i = 0; i < this.size; i++) pool[i] = i;
     const n = min(count, this.size);
+    // i ≤ j < size, the pool's length
     for (let i = 0; i < n; i++) {
       const j = i + this.random.int(0, this.size - i - 1);
-      const tmp = pool[i];
-      pool[i] = pool[j];
+      const tmp = pool[i]!;
+      pool[i] = pool[j]!;
       pool[j] = tmp;
     }
     return pool.slice(0, n);
@@ -266,16 +288,18 @@ export class ParticleCloud {
     let massNear = 0;
     const near2 = nearM * nearM;
     for (let i = 0; i < this.size; i++) {
-      const dx = this.east[i] - east;
-      const dy = this.north[i] - north;
+      const dx = this.east[i]! - east;
+      const dy = this.north[i]! - north;
+      const w = this.weight[i]!;
       const d2 = dx * dx + dy * dy;
-      if (d2 <= near2) massNear += this.weight[i];
+      if (d2 <= near2) massNear += w;
+      // a distance over 1 m has a positive log: bin lies in [0, QUANTILE_BINS)
       const bin = d2 <= 1 ? 0 : min(QUANTILE_BINS - 1, ceil(log(d2) / (2 * LOG_BIN_RATIO)));
-      hist[bin] += this.weight[i];
+      hist[bin]! += w;
     }
     let acc = 0;
     let bin = 0;
-    while (bin < QUANTILE_BINS - 1 && acc + hist[bin] < 0.95) acc += hist[bin++];
+    while (bin < QUANTILE_BINS - 1 && acc + hist[bin]! < 0.95) acc += hist[bin++]!;
     const radius95M = pow(QUANTILE_BIN_RATIO, bin); // upper edge of the bin: errs wide
     return { east, north, velocityEast, velocityNorth, radius95M, massNear };
   }
@@ -286,22 +310,24 @@ export class ParticleCloud {
     let maxE = -Infinity;
     let maxN = -Infinity;
     for (let i = 0; i < this.size; i++) {
-      if (this.east[i] < minE) minE = this.east[i];
-      if (this.east[i] > maxE) maxE = this.east[i];
-      if (this.north[i] < minN) minN = this.north[i];
-      if (this.north[i] > maxN) maxN = this.north[i];
+      const e = this.east[i]!;
+      const n = this.north[i]!;
+      if (e < minE) minE = e;
+      if (e > maxE) maxE = e;
+      if (n < minN) minN = n;
+      if (n > maxN) maxN = n;
     }
-    // Cells grow when the cloud is wider than the grid; one padding cell on each side lets
-    // the 3×3 sums run without bounds checks.
+    // Cells grow when the cloud is wider than the grid (so cols, rows ≤ MODE_GRID_SIDE); one
+    // padding cell on each side lets the 3×3 sums run without bounds checks.
     const cellM = max(MODE_CELL_M, max(maxE - minE, maxN - minN) / (MODE_GRID_SIDE - 3));
     const cols = floor((maxE - minE) / cellM) + 3;
     const rows = floor((maxN - minN) / cellM) + 3;
     const grid = this.modeGrid;
     grid.fill(0, 0, cols * rows);
     for (let i = 0; i < this.size; i++) {
-      const cx = floor((this.east[i] - minE) / cellM) + 1;
-      const cy = floor((this.north[i] - minN) / cellM) + 1;
-      grid[cy * cols + cx] += this.weight[i];
+      const cx = floor((this.east[i]! - minE) / cellM) + 1;
+      const cy = floor((this.north[i]! - minN) / cellM) + 1;
+      grid[cy * cols + cx]! += this.weight[i]!;
     }
     let best = -1;
     let bestX = 1;
@@ -310,7 +336,7 @@ export class ParticleCloud {
       for (let cx = 1; cx < cols - 1; cx++) {
         if (grid[cy * cols + cx] === 0) continue;
         let block = 0;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) block += grid[(cy + dy) * cols + cx + dx];
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) block += grid[(cy + dy) * cols + cx + dx]!;
         if (block > best) {
           best = block;
           bestX = cx;
@@ -329,19 +355,20 @@ export class ParticleCloud {
     return this.windowAverage(cx, cy, windowM, this.vEast, this.vNorth) ?? [0, 0];
   }
 
+  /** The weighted mean of the per-particle arrays `a` and `b` within `windowM` of (cx, cy); undefined when no weight lies there. */
   private windowAverage(cx: number, cy: number, windowM: number, a: Float64Array, b: Float64Array): [number, number] | undefined {
     const window2 = windowM * windowM;
     let sw = 0;
     let sa = 0;
     let sb = 0;
     for (let i = 0; i < this.size; i++) {
-      const dx = this.east[i] - cx;
-      const dy = this.north[i] - cy;
+      const dx = this.east[i]! - cx;
+      const dy = this.north[i]! - cy;
       if (dx * dx + dy * dy > window2) continue;
-      const w = this.weight[i];
+      const w = this.weight[i]!;
       sw += w;
-      sa += w * a[i];
-      sb += w * b[i];
+      sa += w * a[i]!;
+      sb += w * b[i]!;
     }
     return sw > 0 ? [sa / sw, sb / sw] : undefined;
   }

@@ -9,7 +9,7 @@ import { DEFAULT_TRACK_FILTER_OPTIONS, TrackFilter, type TrackFilterOptions } fr
 import type { Measurement, TrackEstimate } from './types';
 
 /*
- * The simulated retrieval (pipeline/tracking/simulation.ts, DEFAULT_SIMULATION; parameters
+ * The simulated retrieval (tests/support/trackingSimulation.ts, DEFAULT_SIMULATION; parameters
  * fixed before the filter was tuned): a 2.4 km square world tiled at 140/230/350 m
  * footprints (stride half a footprint); a 3-minute flight at 5 Hz, 5–15 m/s, turning up to
  * 8°/s; top-10 candidates scored 0.55 + 0.35·IoU(camera 200 m footprint, tile) + noise
@@ -85,7 +85,7 @@ describe('TrackFilter on a simulated flight', () => {
     let held = 0;
     scores.forEach((score, f) => {
       score.estimates.forEach((estimate, i) => {
-        const next = flights[f][i + 1];
+        const next = flights[f]![i + 1];
         if (!estimate.searchRegion || !next) return;
         tracked++;
         if (haversineMeters(estimate.searchRegion, next.truth) <= estimate.searchRegion.radiusM) held++;
@@ -97,8 +97,8 @@ describe('TrackFilter on a simulated flight', () => {
 
   test('while it starts, it asks for a global search', () => {
     for (const score of scores) {
-      expect(score.estimates[0].relocalizing).toBe(true);
-      expect(score.estimates[0].searchRegion).toBeUndefined();
+      expect(score.estimates[0]!.relocalizing).toBe(true);
+      expect(score.estimates[0]!.searchRegion).toBeUndefined();
       expect(score.estimates.some((e) => !e.relocalizing && e.searchRegion !== undefined)).toBe(true);
     }
   });
@@ -166,9 +166,9 @@ describe('TrackFilter losing and finding the track', () => {
     const back = KIDNAP.startS + KIDNAP.durationS;
     const lost = firstLostAfter(back);
     expect(lost).toBeDefined();
-    const recovered = score.estimates.findIndex((e, i) => e.t > (lost as TrackEstimate).t && !e.relocalizing && score.errors[i] < 50);
+    const recovered = score.estimates.findIndex((e, i) => e.t > (lost as TrackEstimate).t && !e.relocalizing && score.errors[i]! < 50);
     expect(recovered).toBeGreaterThan(0);
-    expect(score.estimates[recovered].t).toBeLessThanOrEqual(back + lostAfterS + 5);
+    expect(score.estimates[recovered]!.t).toBeLessThanOrEqual(back + lostAfterS + 5);
     const after = score.errors.slice(recovered);
     expect(summarize(after).p50).toBeLessThanOrEqual(20);
   });
@@ -204,9 +204,9 @@ describe('TrackFilter with searches restricted to its search region', () => {
     const lost = kidnapped.estimates.find((e) => e.t >= KIDNAP.startS && e.lost);
     expect(lost).toBeDefined();
     const back = KIDNAP.startS + KIDNAP.durationS;
-    const recovered = kidnapped.estimates.findIndex((e, i) => e.t > back && !e.relocalizing && kidnapped.errors[i] < 50);
+    const recovered = kidnapped.estimates.findIndex((e, i) => e.t > back && !e.relocalizing && kidnapped.errors[i]! < 50);
     expect(recovered).toBeGreaterThan(0);
-    expect(kidnapped.estimates[recovered].t).toBeLessThanOrEqual(back + 4 * DEFAULT_TRACK_FILTER_OPTIONS.lostAfterS);
+    expect(kidnapped.estimates[recovered]!.t).toBeLessThanOrEqual(back + 4 * DEFAULT_TRACK_FILTER_OPTIONS.lostAfterS);
   });
 });
 
@@ -230,7 +230,7 @@ describe('TrackFilter time and determinism', () => {
     let last: TrackEstimate | undefined;
     for (const m of measurements.slice(0, 100)) last = filter.update(m);
     const before = last as TrackEstimate;
-    for (let i = 0; i < 10; i++) last = filter.update({ ...measurements[99], frame: 100 + i });
+    for (let i = 0; i < 10; i++) last = filter.update({ ...measurements[99]!, frame: 100 + i });
     const after = last as TrackEstimate;
     expect(after.t).toBe(before.t);
     expect(haversineMeters(before, after)).toBeLessThan(5);
@@ -262,16 +262,16 @@ describe('TrackFilter time and determinism', () => {
     const filter = new TrackFilter(FILTER);
     expect(filter.update({ frame: 0, t: 0, candidates: [] })).toBeUndefined();
     expect(filter.searchRegion()).toBeUndefined();
-    expect(filter.update(measurements[1])).toMatchObject({ frame: measurements[1].frame, relocalizing: true });
+    expect(filter.update(measurements[1]!)).toMatchObject({ frame: measurements[1]!.frame, relocalizing: true });
   });
 });
 
 describe('TrackFilter bad input', () => {
   const fixes = simulateFlight({ seed: 6, durationS: 10 });
-  const good = fixes[20].measurement;
+  const good = fixes[20]!.measurement;
   const withCandidate = (patch: Record<string, unknown>): Measurement => ({
     ...good,
-    candidates: [good.candidates[0], { ...good.candidates[1], ...patch }],
+    candidates: [good.candidates[0]!, { ...good.candidates[1]!, ...patch }],
   });
   const cases: Array<[string, Measurement, string]> = [
     ['NaN latitude', withCandidate({ lat: Number.NaN }), 'candidates[1].lat'],
@@ -285,7 +285,7 @@ describe('TrackFilter bad input', () => {
     ['heading NaN', { ...good, headingDeg: Number.NaN }, 'headingDeg'],
     ['a camera pitch above the horizon', { ...good, gimbalPitchDeg: 10 }, 'gimbalPitchDeg'],
     ['a search region without a radius', { ...good, searchRegion: { lat: 47, lon: 8, radiusM: 0 } }, 'searchRegion'],
-    ['time going backwards', { ...good, t: fixes[10].t }, 'before the previous measurement'],
+    ['time going backwards', { ...good, t: fixes[10]!.t }, 'before the previous measurement'],
   ];
 
   test.each(cases)('%s: GEOLOC_ERR_TRACK_INPUT naming the field, and the state is untouched', (_, bad, field) => {
@@ -299,7 +299,7 @@ describe('TrackFilter bad input', () => {
     expect(isGeolocError(err, 'GEOLOC_ERR_TRACK_INPUT')).toBe(true);
     expect((err as Error).message).toContain(field);
     expect((err as Error).message).toContain(`frame ${good.frame}`);
-    expect(filter.update(fixes[21].measurement)).toEqual(twin.update(fixes[21].measurement));
+    expect(filter.update(fixes[21]!.measurement)).toEqual(twin.update(fixes[21]!.measurement));
   });
 
   test.each<[string, Record<string, unknown>]>([

@@ -170,8 +170,9 @@ export class TrackFilter {
     const o = this.options;
     const headingRad = headingRadOf(m);
     if (this.frame === undefined || this.lastT === undefined) {
-      if (m.candidates.length === 0) return undefined;
-      this.frame = new LocalFrame(o.origin ?? m.candidates[0]);
+      const first = m.candidates[0];
+      if (first === undefined) return undefined;
+      this.frame = new LocalFrame(o.origin ?? first);
       this.lastT = m.t;
       const kernels = this.kernelsFor(m, this.frame);
       this.noteGlobalSearch(m);
@@ -216,9 +217,11 @@ export class TrackFilter {
     const { cloud, likelihood, logFactor } = this;
     evaluateLikelihood(kernels, cloud.east, cloud.north, cloud.size, likelihood);
     let predictive = 0;
+    // likelihood and logFactor hold one entry per particle, like the cloud's arrays
     for (let i = 0; i < cloud.size; i++) {
-      predictive += cloud.weight[i] * likelihood[i];
-      logFactor[i] = tempering * log(likelihood[i]);
+      const l = likelihood[i]!;
+      predictive += cloud.weight[i]! * l;
+      logFactor[i] = tempering * log(l);
     }
     cloud.reweight(logFactor);
     const inlierProbability = (predictive - kernels.floor) / predictive;
