@@ -228,8 +228,10 @@ class Trainer:
     def fit(self) -> Dict[str, Any]:
         log.info("training for %d steps (%d per epoch) on %s", self.total_steps, len(self.sampler), self.device)
         metrics_path = os.path.join(self.run_dir, "metrics.jsonl")
-        for epoch in range(self.progress["epoch"] + 1, self.epochs):
-            if self.finished():
+        first_epoch = self.progress["epoch"] + 1
+        for epoch in range(first_epoch, self.epochs):
+            # the first epoch always runs, so a time limit that passes before it still ends in a checkpoint
+            if epoch > first_epoch and self.finished():
                 break
             record = self.train_epoch(epoch)
             if self.finished() and self.progress["step"] < self.total_steps:

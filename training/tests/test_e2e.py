@@ -80,7 +80,7 @@ def test_evaluate_random_init_ignores_model_weights(u1652_root, tmp_path):
 def test_time_limit_stops_training_with_a_checkpoint(u1652_root, tmp_path):
     run_dir = str(tmp_path / "run")
     cli("train", "--config", TINY_CONFIG, f"run.dir={run_dir}", f"data.root={u1652_root}", "train.batch_size=4",
-        "data.val_fraction=0.34", "train.epochs=50", "train.time_limit_minutes=0.0001")
+        "data.val_fraction=0.34", "train.epochs=50", "train.time_limit_minutes=1e-9")
     records = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
     assert len(records) == 1 and records[0]["step"] <= 1 and "val" in records[0]
     assert os.path.isfile(os.path.join(run_dir, "best.pt"))
