@@ -105,6 +105,9 @@ export interface SimulatedFix {
   /** truth in the simulation's metres from the south-west corner */
   east: number;
   north: number;
+  /** true velocity over ground, m/s (the motion since the previous fix) */
+  velocityEast: number;
+  velocityNorth: number;
   regime: Regime;
   /** the global top-k candidates plus altitude, heading and pitch telemetry */
   measurement: Measurement;
@@ -170,7 +173,7 @@ function topK(values: ArrayLike<number>, k: number, accept: (i: number) => boole
 }
 
 /** A flight of turns and speed changes that stays inside the world. */
-function* trajectory(p: SimulationParameters, random: Random): Generator<{ east: number; north: number; course: number }> {
+function* trajectory(p: SimulationParameters, random: Random): Generator<{ east: number; north: number; course: number; speed: number }> {
   const dt = 1 / p.rateHz;
   let east = p.worldM / 2 + (random.unit() - 0.5) * p.worldM * 0.4;
   let north = p.worldM / 2 + (random.unit() - 0.5) * p.worldM * 0.4;
@@ -180,7 +183,7 @@ function* trajectory(p: SimulationParameters, random: Random): Generator<{ east:
   let turnRate = 0;
   let targetSpeed = speed;
   for (let t = 0; t < p.durationS; t += dt) {
-    yield { east, north, course };
+    yield { east, north, course, speed };
     if (segmentLeft <= 0) {
       segmentLeft = p.minSegmentS + (p.maxSegmentS - p.minSegmentS) * random.unit();
       turnRate = (2 * random.unit() - 1) * p.maxTurnRateDegS * DEG;
@@ -268,6 +271,8 @@ export function simulateFlight(overrides: Partial<SimulationParameters> = {}): S
       truth: frame.fromEnu({ e: truth.east, n: truth.north, u: 0 }),
       east: truth.east,
       north: truth.north,
+      velocityEast: truth.speed * sin(truth.course),
+      velocityNorth: truth.speed * cos(truth.course),
       regime,
       search,
       measurement: {
