@@ -1,6 +1,6 @@
 import { LocalFrame } from '../geo/wgs84';
 import { Random } from '../core/random';
-import { DEFAULT_SIMULATION, simulateFlight } from '../../tests/support/trackingSimulation';
+import { SIMULATED_CAMERA_FOV_DEG, simulateFlight } from '../../tests/support/trackingSimulation';
 import { ParticleCloud } from './particles';
 import { speedAndCourseSigma, spreadOf, UNDETERMINED_COURSE_SIGMA_DEG } from './spread';
 import { TrackFilter } from './trackFilter';
@@ -87,7 +87,6 @@ describe('speedAndCourseSigma', () => {
 });
 
 describe('the spread on simulated flights (seeds 1 and 2, tracked fixes)', () => {
-  const CAMERA_FOV_DEG = (2 * Math.atan(DEFAULT_SIMULATION.cameraFootprintM / (2 * DEFAULT_SIMULATION.altitudeM)) * 180) / Math.PI;
   const velocityNees: number[] = [];
   const positionNees: number[] = [];
   const radiusOverGaussian95: number[] = [];
@@ -97,7 +96,7 @@ describe('the spread on simulated flights (seeds 1 and 2, tracked fixes)', () =>
   beforeAll(() => {
     for (const seed of [1, 2]) {
       const fixes = simulateFlight({ seed });
-      const filter = new TrackFilter({ cameraFovDeg: CAMERA_FOV_DEG });
+      const filter = new TrackFilter({ cameraFovDeg: SIMULATED_CAMERA_FOV_DEG });
       const frame = new LocalFrame(fixes[0]!.truth);
       for (const fix of fixes) {
         const estimate = filter.update(fix.measurement) as Required<TrackEstimate> | undefined;

@@ -10,7 +10,8 @@ import type { Candidate, SearchRegion } from '../../pipeline/core/types';
 import { Random } from '../../pipeline/core/random';
 
 // Bound once: a global lookup per call is slow in hot loops (about 20× under jest's vm sandbox).
-const { PI, abs, atan2, cos, exp, hypot, log, max, min, sign, sin, sqrt, tan } = Math;
+const { PI, abs, atan, atan2, cos, exp, hypot, log, max, min, sign, sin, sqrt, tan } = Math;
+const DEG = PI / 180;
 
 export interface SimulationParameters {
   seed: number;
@@ -97,6 +98,9 @@ export const DEFAULT_SIMULATION: Readonly<SimulationParameters> = {
   altitudeNoiseM: 2,
 };
 
+/** The field of view, degrees, of a camera that sees the default footprint from the default altitude (the filter's cameraFovDeg). */
+export const SIMULATED_CAMERA_FOV_DEG = (2 * atan(DEFAULT_SIMULATION.cameraFootprintM / (2 * DEFAULT_SIMULATION.altitudeM))) / DEG;
+
 export type Regime = 'genuine' | 'twin' | 'random';
 
 export interface SimulatedFix {
@@ -129,8 +133,6 @@ interface Source {
   north: number;
   bonus: number;
 }
-
-const DEG = PI / 180;
 
 function makeTiles(p: SimulationParameters, frame: LocalFrame): Tile[] {
   const tiles: Tile[] = [];
