@@ -36,7 +36,7 @@ export function spreadOf(cloud: ParticleCloud, summary: CloudSummary, windowM: n
 }
 
 /**
- * Σ Wᵢ (aᵢ − ca, bᵢ − cb)ᵀ(aᵢ − ca, bᵢ − cb) / Σ Wᵢ as [aa, ab, bb], over all particles or
+ * Σ Wᵢ dᵢdᵢᵀ / Σ Wᵢ with dᵢ = (aᵢ − ca, bᵢ − cb), as [aa, ab, bb], over all particles or
  * those whose position lies within `window`. Zero when no particle counts.
  */
 export function weightedCovariance(
