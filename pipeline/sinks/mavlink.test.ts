@@ -158,6 +158,13 @@ describe('mavlinkFormat: GPS_INPUT', () => {
     expect(gps.fixType).toBe(GpsFixType.GPS_FIX_TYPE_3D_FIX);
   });
 
+  test('a fix spread over kilometres (a second candidate place) gets the largest hdop ArduPilot can hold, not one that wraps round', async () => {
+    const wide = fixFeature({ covarianceM2: [4e6, 0, 4e6] });
+    const gps = dataOf<common.GpsInput>((await decodeBuffers(mavlinkFormat().encodeFix(wide, NOW))).packets[0]!);
+    expect(gps.hdop).toBe(Math.fround(655.35));
+    expect(gps.horizAccuracy).toBe(2000);
+  });
+
   test('dopRangeSigmaM scales hdop; gpsId and satellitesVisible go as given', async () => {
     const format = mavlinkFormat({ dopRangeSigmaM: 2, gpsId: 1, satellitesVisible: 6 });
     const gps = dataOf<common.GpsInput>((await decodeBuffers(format.encodeFix(fixFeature(), NOW))).packets[0]!);

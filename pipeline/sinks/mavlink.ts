@@ -52,6 +52,8 @@ const MAX_UINT8 = 255;
 const SEQUENCE_MODULO = 256;
 /** hdop / vdop when unknown, as the GPS_INPUT definition asks */
 const UNKNOWN_DOP = 65535;
+/** ArduPilot keeps hdop × 100 in 16 bits: a larger hdop would wrap round to a small, good-looking one */
+const MAX_HDOP = 65535 / 100;
 /** HEARTBEAT's mavlink_version: MAVLink 2 (a field the protocol fills, not the library) */
 const MAVLINK_VERSION = 3;
 /** HEARTBEAT's base_mode is a bitmask; none of its flags apply to a component that flies nothing */
@@ -112,7 +114,7 @@ function gpsInput(fix: FixReading, o: Readonly<MavlinkOptions>): common.GpsInput
   m.vdop = UNKNOWN_DOP;
   if (fix.covarianceM2) {
     const [nn, , ee] = fix.covarianceM2;
-    m.hdop = Math.sqrt(nn + ee) / o.dopRangeSigmaM;
+    m.hdop = Math.min(MAX_HDOP, Math.sqrt(nn + ee) / o.dopRangeSigmaM);
     m.horizAccuracy = worstAxisSigma(fix.covarianceM2);
   } else {
     m.hdop = UNKNOWN_DOP;
