@@ -6,6 +6,7 @@ const COORD_DECIMALS = 7;
 const VALUE_DECIMALS = 3;
 
 const round = (value: number, decimals: number) => Number(value.toFixed(decimals));
+const roundValues = (values: readonly number[]) => values.map((v) => round(v, VALUE_DECIMALS));
 
 /** The GeoJSON Feature for one track estimate, as written to JSONL and sent to map clients. */
 export function toFixFeature(estimate: TrackEstimate, flight: string, latencyMs?: number): FixFeature {
@@ -24,6 +25,11 @@ export function toFixFeature(estimate: TrackEstimate, flight: string, latencyMs?
       ...(top1 ? { top1: { lat: round(top1.lat, COORD_DECIMALS), lon: round(top1.lon, COORD_DECIMALS), score: round(top1.score, VALUE_DECIMALS), tileId: top1.tileId } } : {}),
       ...(estimate.speedMps !== undefined ? { speedMps: round(estimate.speedMps, VALUE_DECIMALS) } : {}),
       ...(estimate.headingDeg !== undefined ? { headingDeg: round(estimate.headingDeg, VALUE_DECIMALS) } : {}),
+      ...(estimate.covarianceM2 ? { covarianceM2: roundValues(estimate.covarianceM2) } : {}),
+      ...(estimate.velocityMps ? { velocityMps: roundValues(estimate.velocityMps) } : {}),
+      ...(estimate.velocityCovarianceM2s2 ? { velocityCovarianceM2s2: roundValues(estimate.velocityCovarianceM2s2) } : {}),
+      ...(estimate.speedSigmaMps !== undefined ? { speedSigmaMps: round(estimate.speedSigmaMps, VALUE_DECIMALS) } : {}),
+      ...(estimate.headingSigmaDeg !== undefined ? { headingSigmaDeg: round(estimate.headingSigmaDeg, VALUE_DECIMALS) } : {}),
       ...(latencyMs !== undefined ? { latencyMs: round(latencyMs, VALUE_DECIMALS) } : {}),
     },
   };

@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   // tracking (pipeline/tracking, operators/smoothTrack)
   GEOLOC_ERR_TRACK_INPUT: 'A measurement given to the track filter is malformed (non-finite or out-of-range field, time going backwards).',
   GEOLOC_ERR_TRACK_OPTIONS: 'A track filter option is out of range.',
+  // encoders for autopilots and TAK (pipeline/sinks)
+  GEOLOC_ERR_OUTPUT_OPTIONS: 'An option of the MAVLink or Cursor-on-Target encoder is out of range.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,7 @@ import { GeolocError } from '../core/errors';
 import { LocalFrame, type LatLon } from '../geo/wgs84';
 import { buildKernels, evaluateLikelihood, type CandidateKernels, type LikelihoodOptions } from './likelihood';
 import { ParticleCloud, type HeadingModel, type MotionModel } from './particles';
+import { spreadOf } from './spread';
 import type { Measurement, TrackEstimate } from './types';
 import { validateMeasurement } from './validate';
 import type { SearchRegion } from '../core/types';
@@ -272,6 +273,7 @@ export class TrackFilter {
       candidates: m.candidates,
       speedMps,
       headingDeg: (atan2(summary.velocityEast, summary.velocityNorth) / DEG + 360) % 360,
+      ...spreadOf(this.cloud, summary, o.modeWindowM),
     };
     if (this.phase === 'tracking' && m.t - this.lastGlobalT < o.globalCheckEveryS) {
       estimate.searchRegion = { lat: position.lat, lon: position.lon, radiusM: radiusM + o.maxSpeedMps * this.fixIntervalS + o.searchMarginM };

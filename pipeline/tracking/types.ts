@@ -1,6 +1,12 @@
 /** The values the track filter reads and writes. */
 import type { Candidate, SearchRegion } from '../core/types';
 
+/** A horizontal vector in local metres (or m/s): [north, east]. */
+export type NorthEast = [north: number, east: number];
+
+/** A symmetric 2×2 matrix over [north, east]: [north·north, north·east, east·east]. */
+export type NorthEastCovariance = [nn: number, ne: number, ee: number];
+
 /** What the filter is told about one frame. */
 export interface Measurement {
   frame: number;
@@ -47,4 +53,14 @@ export interface TrackEstimate {
   speedMps?: number;
   /** course over ground of the estimate, degrees clockwise from north */
   headingDeg?: number;
+  /** covariance of the position about (lat, lon), m², over the whole posterior */
+  covarianceM2?: NorthEastCovariance;
+  /** velocity over ground, m/s (speedMps and headingDeg are its length and direction) */
+  velocityMps?: NorthEast;
+  /** covariance of velocityMps, (m/s)², over the particles it is the mean of */
+  velocityCovarianceM2s2?: NorthEastCovariance;
+  /** 1-σ of speedMps, m/s */
+  speedSigmaMps?: number;
+  /** 1-σ of headingDeg, degrees; 180 when the speed is too uncertain to tell a direction */
+  headingSigmaDeg?: number;
 }

@@ -10,7 +10,8 @@ import type { Candidate, SearchRegion } from '../../pipeline/core/types';
 import { Random } from '../../pipeline/core/random';
 
 // Bound once: a global lookup per call is slow in hot loops (about 20× under jest's vm sandbox).
-const { PI, abs, atan2, cos, exp, hypot, log, max, min, sign, sin, sqrt, tan } = Math;
+const { PI, abs, atan, atan2, cos, exp, hypot, log, max, min, sign, sin, sqrt, tan } = Math;
+const DEG = PI / 180;
 
 export interface SimulationParameters {
   seed: number;
@@ -97,6 +98,9 @@ export const DEFAULT_SIMULATION: Readonly<SimulationParameters> = {
   altitudeNoiseM: 2,
 };
 
+/** The field of view, degrees, of a camera that sees the default footprint from the default altitude (the filter's cameraFovDeg). */
+export const SIMULATED_CAMERA_FOV_DEG = (2 * atan(DEFAULT_SIMULATION.cameraFootprintM / (2 * DEFAULT_SIMULATION.altitudeM))) / DEG;
+
 export type Regime = 'genuine' | 'twin' | 'random';
 
 export interface SimulatedFix {
@@ -105,6 +109,9 @@ export interface SimulatedFix {
   /** truth in the simulation's metres from the south-west corner */
   east: number;
   north: number;
+  /** true velocity over ground, m/s (the motion since the previous fix) */
+  velocityEast: number;
+  velocityNorth: number;
   regime: Regime;
   /** the global top-k candidates plus altitude, heading and pitch telemetry */
   measurement: Measurement;
@@ -126,8 +133,6 @@ interface Source {
   north: number;
   bonus: number;
 }
-
-const DEG = PI / 180;
 
 function makeTiles(p: SimulationParameters, frame: LocalFrame): Tile[] {
   const tiles: Tile[] = [];
@@ -173,7 +178,7 @@ function topK(values: ArrayLike<number>, k: number, accept: (i: number) => boole
 }
 
 /** A flight of turns and speed changes that stays inside the world. */
-function* trajectory(p: SimulationParameters, random: Random): Generator<{ east: number; north: number; course: number }> {
+function* trajectory(p: SimulationParameters, random: Random): Generator<{ east: number; north: number; course: number; speed: number }> {
   const dt = 1 / p.rateHz;
   let east = p.worldM / 2 + (random.unit() - 0.5) * p.worldM * 0.4;
   let north = p.worldM / 2 + (random.unit() - 0.5) * p.worldM * 0.4;
@@ -183,7 +188,7 @@ function* trajectory(p: SimulationParameters, random: Random): Generator<{ east:
   let turnRate = 0;
   let targetSpeed = speed;
   for (let t = 0; t < p.durationS; t += dt) {
-    yield { east, north, course };
+    yield { east, north, course, speed };
     if (segmentLeft <= 0) {
       segmentLeft = p.minSegmentS + (p.maxSegmentS - p.minSegmentS) * random.unit();
       turnRate = (2 * random.unit() - 1) * p.maxTurnRateDegS * DEG;
@@ -273,6 +278,8 @@ export function simulateFlight(overrides: Partial<SimulationParameters> = {}): S
       truth: frame.fromEnu({ e: truth.east, n: truth.north, u: 0 }),
       east: truth.east,
       north: truth.north,
+      velocityEast: truth.speed * sin(truth.course),
+      velocityNorth: truth.speed * cos(truth.course),
       regime,
       search,
       measurement: {
