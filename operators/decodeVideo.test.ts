@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createReadStream, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, Subject, take, toArray } from 'rxjs';
@@ -39,6 +40,14 @@ describe('decodeVideo from files and stdin', () => {
       expect(frame.t).toBeCloseTo(i / FPS, 9);
       expect(frame.pixels.equals(reference.subarray(i * frameBytes, (i + 1) * frameBytes))).toBe(true);
     });
+  });
+
+  test('a one-frame file gives its frame', async () => {
+    const single = join(testArtifactsDir('decode'), 'one-frame.mp4');
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', video, '-frames:v', '1', '-c:v', 'libx264', '-preset', 'ultrafast', single]);
+    const frames = await collect(single);
+    expect(frames.map((f) => [f.index, f.t])).toEqual([[0, 0]]);
+    expect(frames[0]!.pixels.equals(referenceFrames(single, SIZE.width, SIZE.height))).toBe(true);
   });
 
   test('a file with several source frames per frame wanted skips its non-reference frames: same frames out, each within its B-frame run', async () => {

@@ -89,6 +89,24 @@ describe('bad input through geoloc run / replay / demo', () => {
     fixes.forEach(expectFix);
   });
 
+  /** the flight's first frame alone, as a 30 fps video: it lasts a sixth of the 5 fps sampling period */
+  const oneFrameVideo = () => {
+    const path = join(dir, 'one-frame.mp4');
+    if (!existsSync(path)) execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', flight.video, '-frames:v', '1', '-r', '30', '-c:v', 'libx264', '-preset', 'ultrafast', path]);
+    return path;
+  };
+
+  test('a one-frame video: its one fix, exit 0', async () => {
+    const out = join(dir, 'one-frame.jsonl');
+    const result = await runCli(['run', '--source', oneFrameVideo(), '--out', out, ...common()]);
+    expectClean(result);
+    expect(result.code).toBe(0);
+    const fixes = readJsonl(out);
+    expect(fixes).toHaveLength(1);
+    expectFix(fixes[0]!);
+    expect(fixes[0]!.properties).toMatchObject({ frame: 0, t: 0 });
+  });
+
   test('a live stream that dies mid-flight and comes back: logged, reconnected, fixes go on; SIGKILL leaves whole lines', async () => {
     const port = await freeUdpPort();
     const url = `udp://127.0.0.1:${port}`;

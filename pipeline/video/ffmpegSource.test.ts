@@ -29,11 +29,11 @@ describe('ffmpeg command construction', () => {
   });
 
   test('the filter drops the frame rate first, crops to the aspect ratio before a single area scaling, and ends in the pixel format asked', () => {
-    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop', pixelFormat: 'rgb24' })).toBe('fps=5,crop=min(iw\\,ih*224/224):min(ih\\,iw*224/224),scale=224:224:flags=area,format=rgb24');
+    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop', pixelFormat: 'rgb24' })).toBe('setpts=PTS-STARTPTS,fps=5:round=up,crop=min(iw\\,ih*224/224):min(ih\\,iw*224/224),scale=224:224:flags=area,format=rgb24');
     expect(videoFilter({ width: 64, height: 32, fps: undefined, fit: 'pad', pixelFormat: 'rgb24' })).toBe('scale=64:32:force_original_aspect_ratio=decrease:flags=area,pad=64:32:(ow-iw)/2:(oh-ih)/2,format=rgb24');
-    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch', pixelFormat: 'rgb24' })).toBe('fps=2,scale=64:32:flags=area,format=rgb24');
+    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch', pixelFormat: 'rgb24' })).toBe('setpts=PTS-STARTPTS,fps=2:round=up,scale=64:32:flags=area,format=rgb24');
     // YUV leaves the scaler in limited range, whatever the source's
-    expect(videoFilter({ width: 336, height: 336, fps: 5, fit: 'crop', pixelFormat: 'yuv420p' })).toBe('fps=5,crop=min(iw\\,ih*336/336):min(ih\\,iw*336/336),scale=336:336:flags=area:out_range=tv,format=yuv420p');
+    expect(videoFilter({ width: 336, height: 336, fps: 5, fit: 'crop', pixelFormat: 'yuv420p' })).toBe('setpts=PTS-STARTPTS,fps=5:round=up,crop=min(iw\\,ih*336/336):min(ih\\,iw*336/336),scale=336:336:flags=area:out_range=tv,format=yuv420p');
   });
 
   test('decoder threads and frame skipping are input options, left to ffmpeg unless set', () => {

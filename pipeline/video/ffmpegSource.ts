@@ -44,7 +44,8 @@ export interface FfmpegDecodeOptions {
   decodeThreads?: number;
   /**
    * do not decode frames that no other frame refers to (most B-frames). Only right when the
-   * frames left still outnumber `fps`: the frame rate filter then takes the nearest earlier one.
+   * frames left still outnumber `fps`: the frame rate filter then takes the nearest earlier one
+   * (at most a B-frame run before the frame on screen at the output frame's time).
    */
   skipNonReferenceFrames: boolean;
 }
@@ -117,6 +118,11 @@ const SCALE_FLAGS = 'flags=area';
  * crop taken before scaling so that a single scaler pass (which also converts the pixel format)
  * touches only the pixels kept. YUV comes out in limited range whatever the source's range, so
  * that its reader needs to know only the matrix.
+ * The frame rate filter counts time from the source's first frame and takes, for output frame
+ * k, the source frame on screen at k / fps (round=up: the last that began at or before it), so
+ * which source frame it is follows from the rates alone. Rounding up also keeps
+ * the frame on screen when the source ends: a clip shorter than one output period still gives
+ * its frame, where the default rounding gives none.
  */
 export function videoFilter(options: Pick<FfmpegDecodeOptions, 'width' | 'height' | 'fps' | 'fit' | 'pixelFormat'>): string {
   const { width: w, height: h } = options;
@@ -127,7 +133,7 @@ export function videoFilter(options: Pick<FfmpegDecodeOptions, 'width' | 'height
     pad: [`scale=${w}:${h}:force_original_aspect_ratio=decrease:${scaleFlags}`, `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`],
     stretch: [`scale=${w}:${h}:${scaleFlags}`],
   }[options.fit];
-  return [...(options.fps !== undefined ? [`fps=${options.fps}`] : []), ...size, `format=${options.pixelFormat}`].join(',');
+  return [...(options.fps !== undefined ? ['setpts=PTS-STARTPTS', `fps=${options.fps}:round=up`] : []), ...size, `format=${options.pixelFormat}`].join(',');
 }
 
 export function outputArguments(options: FfmpegDecodeOptions): string[] {
