@@ -129,7 +129,8 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     const decoderWindow = Math.max(config.framesInFlight, (batchesInFlight + 1) * config.maxBatch);
     const turn = config.derotate && deps.priorsAt !== undefined && height === width;
     let region: SearchRegion | undefined;
-    const decodedAt = new Map<number, number>();
+    // what a frame's fix needs from its decode, by frame index, until the fix is out
+    const decoded = new Map<number, Pick<DecodedFrame, 'decodedAt' | 'sourceIndex'>>();
     const globalTop1 = new Map<number, Candidate>();
     const credits = new Subject<number>();
 
@@ -153,7 +154,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     }).pipe(
       tap((frame) => {
         stats.framesIn += 1;
-        decodedAt.set(frame.index, frame.decodedAt);
+        decoded.set(frame.index, { decodedAt: frame.decodedAt, sourceIndex: frame.sourceIndex });
       }),
     );
     const localizeBatch = pipe(
@@ -173,7 +174,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
           latestFrame((frame) => of([frame]).pipe(localizeBatch), {
             onDrop: (dropped, count) => {
               stats.droppedFrames = count;
-              decodedAt.delete(dropped.index);
+              decoded.delete(dropped.index);
             },
           }),
         )
@@ -190,13 +191,14 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         smoothTrack({ ...config.tracker, logger }),
         map((estimate): LocalizedFix => {
           region = estimate.searchRegion;
-          const latencyMs = performance.now() - (decodedAt.get(estimate.frame) ?? Number.NaN);
+          const frame = decoded.get(estimate.frame);
+          const latencyMs = performance.now() - (frame?.decodedAt ?? Number.NaN);
           const top1 = globalTop1.get(estimate.frame);
           // frames the tracker gave no estimate for (none before the first candidates) go too
-          forgetUpTo(decodedAt, estimate.frame);
+          forgetUpTo(decoded, estimate.frame);
           forgetUpTo(globalTop1, estimate.frame);
           stats.fixesOut += 1;
-          return { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs), ...(top1 && { globalTop1: top1 }) };
+          return { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs, frame?.sourceIndex), ...(top1 && { globalTop1: top1 }) };
         }),
       )
       .subscribe(subscriber);

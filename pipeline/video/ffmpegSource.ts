@@ -114,13 +114,27 @@ function sourceArguments(source: string, kind: SourceKind, options: FfmpegDecode
 const SCALE_FLAGS = 'flags=area';
 
 /**
+ * Below this fraction of a frame, k · sourceFps / fps is taken as the whole number it stands
+ * for: floating point puts some exact products (k = 1001 at 30000/1001 frames/s) a hair below.
+ */
+const WHOLE_FRAME_TOLERANCE = 1e-6;
+
+/**
+ * The number (from 0) of the source frame that output frame `k` of the frame rate filter is, for
+ * a source of constant rate `sourceFps`: the one on screen at k / fps (see videoFilter).
+ */
+export function sourceFrameOf(k: number, fps: number, sourceFps: number): number {
+  return Math.floor((k * sourceFps) / fps + WHOLE_FRAME_TOLERANCE);
+}
+
+/**
  * The filter chain: frame rate first, so only kept frames are processed; then the fit, with a
  * crop taken before scaling so that a single scaler pass (which also converts the pixel format)
  * touches only the pixels kept. YUV comes out in limited range whatever the source's range, so
  * that its reader needs to know only the matrix.
  * The frame rate filter counts time from the source's first frame and takes, for output frame
  * k, the source frame on screen at k / fps (round=up: the last that began at or before it), so
- * which source frame it is follows from the rates alone. Rounding up also keeps
+ * which source frame it is follows from the rates alone (sourceFrameOf). Rounding up also keeps
  * the frame on screen when the source ends: a clip shorter than one output period still gives
  * its frame, where the default rounding gives none.
  */
