@@ -107,6 +107,17 @@ describe('bad input through geoloc run / replay / demo', () => {
     expect(fixes[0]!.properties).toMatchObject({ frame: 0, t: 0 });
   });
 
+  test('telemetry with a malformed number: run names the skipped cue, its line and field, and goes on', async () => {
+    const cues = readFileSync(flight.telemetry, 'utf8').split('\n\n');
+    cues[4] = cues[4]!.replace(/\[latitude: (\d+\.\d\d)/, '[latitude: $1abc');
+    const telemetry = join(dir, 'malformed.srt');
+    writeFileSync(telemetry, cues.join('\n\n'));
+    const result = await runCli(['run', '--source', oneFrameVideo(), '--telemetry', telemetry, '--out', join(dir, 'malformed.jsonl'), ...common()]);
+    expectClean(result);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/GEOLOC_ERR_TELEMETRY_PARSE: .*malformed\.srt: 1 unusable record\(s\); the first: cue 5 \(line 26\) has a malformed number: latitude "\d+\.\d\dabc\d+"; skipped/);
+  });
+
   test('a live stream that dies mid-flight and comes back: logged, reconnected, fixes go on; SIGKILL leaves whole lines', async () => {
     const port = await freeUdpPort();
     const url = `udp://127.0.0.1:${port}`;

@@ -41,6 +41,10 @@ export const runCommand: Command = {
       if (!values.source) throw new GeolocError('GEOLOC_ERR_USAGE', '--source <url|file|-> is required');
       const config = configFromArgs(values);
       const track = values.telemetry ? readTelemetry(values.telemetry) : undefined;
+      const [firstSkipped] = track?.warnings ?? [];
+      if (track && firstSkipped) {
+        logger.log({ level: 'warn', code: 'GEOLOC_ERR_TELEMETRY_PARSE', message: `${track.source}: ${track.warnings.length} unusable record(s); the first: ${firstSkipped.message}` });
+      }
       localizer = await openLocalizer(values.model, values.index, config, !readsLive(values.source, { live: values.live }), logger);
       gateway = await openServeGateway(serve.port, values, logger);
       writer = JsonlWriter.open(values.out);
