@@ -13,7 +13,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { map, Observable, of, pipe, Subject, tap } from 'rxjs';
+import { map, NEVER, Observable, of, pipe, Subject, takeUntil, tap } from 'rxjs';
 import type { ModelInfo } from '../models/modelInfo';
 import type { Candidate, SearchRegion } from '../models/satelliteIndex';
 import { batchFrames } from '../operators/batchFrames';
@@ -59,6 +59,11 @@ export interface LocalizeDeps {
   stdin?: Readable;
   /** told the pid of each ffmpeg started */
   onProcessStart?: (pid: number | undefined) => void;
+  /**
+   * when it emits, no more video is read (ffmpeg is stopped) and the frames already read go on
+   * to their fixes; the output then completes
+   */
+  stop?: Observable<unknown>;
 }
 
 export interface LocalizeOptions {
@@ -152,6 +157,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         deps.onProcessStart?.(pid);
       },
     }).pipe(
+      takeUntil(deps.stop ?? NEVER),
       tap((frame) => {
         stats.framesIn += 1;
         decoded.set(frame.index, { decodedAt: frame.decodedAt, sourceIndex: frame.sourceIndex });

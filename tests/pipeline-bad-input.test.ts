@@ -6,7 +6,8 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectFix, readJsonl, runCli, startCli, type CliResult } from './support/cli';
+import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/config';
+import { expectFix, parseJsonl, readJsonl, runCli, startCli, type CliResult } from './support/cli';
 import { freeUdpPort, killAndWait, startSender, waitFor } from './support/processes';
 import { syntheticFlight, type SyntheticFlight } from './support/syntheticFlight';
 import { runArtifactsDir } from './support/testVideos';
@@ -161,6 +162,31 @@ describe('bad input through geoloc run / replay / demo', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/geoloc run: GEOLOC_ERR_STREAM_LOST: .*gave up after 2 reconnect attempts/);
     readJsonl(out).forEach(expectFix);
+  });
+
+  test('SIGTERM during a run on a file: reading stops, every frame read still becomes a fix, whole lines, exit 143', async () => {
+    const loops = 40;
+    const long = join(dir, 'long-flight.mp4');
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-stream_loop', String(loops - 1), '-i', flight.video, '-c', 'copy', long]);
+    const out = join(dir, 'terminated.jsonl');
+    const cli = startCli(['run', '--source', long, '--out', out, ...common()]);
+    await waitFor(() => linesIn(out) >= 3, WAIT_MS, 'fixes before SIGTERM');
+    const linesAtSignal = linesIn(out);
+    cli.child.kill('SIGTERM');
+    const result = await cli.done;
+    expectClean(result);
+    expect(result.code).toBe(143);
+    expect(result.stderr).not.toContain('GEOLOC_ERR_FRAMES_LEFT_IN_FLIGHT');
+    const [framesIn, fixesOut] = /(\d+) frames in, (\d+) fixes out/.exec(result.stderr)!.slice(1).map(Number);
+    const text = readFileSync(out, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const fixes = parseJsonl(text);
+    // frames were in flight at the signal, reading stopped before the end, and none was lost
+    expect(framesIn).toBeGreaterThan(linesAtSignal);
+    expect(framesIn).toBeLessThan(loops * flight.seconds * DEFAULT_PIPELINE_CONFIG.fps);
+    expect([fixesOut, fixes.length]).toEqual([framesIn, framesIn]);
+    const step = flight.fps / DEFAULT_PIPELINE_CONFIG.fps;
+    expect(fixes.map((f) => f.properties.frame)).toEqual(fixes.map((_, k) => k * step));
   });
 
   test('SIGINT during a real-time replay stops cleanly: exit 130, report and fixes written', async () => {

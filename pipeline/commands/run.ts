@@ -7,12 +7,14 @@ import { stderrLogger } from '../log';
 import { readTelemetry } from '../telemetry';
 import { readsLive } from '../localize';
 import type { Command } from './command';
-import { configFromArgs, exitAfterServing, openLocalizer, openServeGateway, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, runPipeline, telemetryPriors } from './pipelineSession';
+import { configFromArgs, exitAfterServing, openLocalizer, openServeGateway, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE, reportFailure, runPipeline, STOP_DRAIN_TIMEOUT_MS, telemetryPriors } from './pipelineSession';
 
 const USAGE = `usage: geoloc run --source <url|file|-> --index <dir> [--model <onnx>] [--out fixes.jsonl] [options]
 
 Localizes a video as it arrives and writes one GeoJSON fix per line (stdout without --out).
 Sources: a file, "-" (stdin), rtsp://, udp://, tcp://, srt:// (live streams reconnect).
+SIGINT/SIGTERM stop reading; the frames already read still become fixes (for up to
+${STOP_DRAIN_TIMEOUT_MS} ms; a second signal stops at once), then it exits 130/143.
 
   --source <s>         the video
   --out <file>         JSONL fixes file (default: stdout)
