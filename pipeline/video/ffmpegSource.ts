@@ -21,7 +21,11 @@ export interface FfmpegDecodeOptions {
   fit: FrameFit;
   /** the layout of the frames written; yuv420p needs an even width and height */
   pixelFormat: PixelFormat;
-  /** network sources: a stream silent for this long counts as lost (ffmpeg's socket timeout) */
+  /**
+   * network sources: once frames flow, a stream that delivers none for this long counts as lost
+   * (ffmpegFrames stops ffmpeg); ffmpeg's own socket timeout, which also bounds the wait for the
+   * first frame, is SOCKET_TIMEOUT_GRACE_MS longer
+   */
   readTimeoutMs: number;
   /** UDP: receive FIFO size in 188-byte packets, so a busy reader does not lose datagrams */
   udpFifoPackets: number;
@@ -64,6 +68,15 @@ export const DEFAULT_FFMPEG_OPTIONS = {
 } as const satisfies Partial<FfmpegDecodeOptions>;
 
 const MICROS_PER_MS = 1000;
+/**
+ * How much longer than readTimeoutMs ffmpeg's socket timeout is. ffmpeg holds the last frames
+ * of a stream (in its decoder threads, parser and frame rate filter) and, when its timeout ends
+ * the stream, flushes them out as if they had just arrived. ffmpegFrames' silence clock starts
+ * at the last frame out, a decode after ffmpeg's last read, so the grace lets it declare the
+ * loss first and stop ffmpeg, whose flush is then counted and thrown away. (ffmpeg lets its
+ * first SIGTERM end a blocking read no sooner than its own timeout: keep this below killGraceMs.)
+ */
+export const SOCKET_TIMEOUT_GRACE_MS = 500;
 /** How many of ffmpeg's last stderr lines are kept to explain a failure. */
 const STDERR_TAIL_LINES = 20;
 
@@ -89,7 +102,7 @@ function decoderArguments(options: Pick<FfmpegDecodeOptions, 'decodeThreads' | '
 }
 
 function sourceArguments(source: string, kind: SourceKind, options: FfmpegDecodeOptions): { input: string; inputOptions: string[] } {
-  const timeoutUs = options.readTimeoutMs * MICROS_PER_MS;
+  const timeoutUs = (options.readTimeoutMs + SOCKET_TIMEOUT_GRACE_MS) * MICROS_PER_MS;
   const lowDelay = ['-fflags', 'nobuffer', '-analyzeduration', String(options.liveProbeMs * MICROS_PER_MS)];
   switch (kind) {
     case 'file':
@@ -160,6 +173,8 @@ export interface DecoderExit {
   signal: NodeJS.Signals | null;
   /** true when stop() ended it */
   stopped: boolean;
+  /** bytes ffmpeg wrote after stop(), read and thrown away */
+  discardedBytes: number;
   /** ffmpeg could not be started at all */
   spawnError?: Error;
   /** ffmpeg's last stderr lines, to explain a failure */
@@ -212,6 +227,7 @@ export function spawnDecoder(
   const stderrTail: string[] = [];
   let child: ChildProcess | undefined;
   let stopRequested = false;
+  let discardedBytes = 0;
   let killTimer: NodeJS.Timeout | undefined;
   let settle!: (exit: DecoderExit) => void;
   const exited = new Promise<DecoderExit>((resolve) => (settle = resolve));
@@ -223,7 +239,7 @@ export function spawnDecoder(
 
   const terminate = (proc: ChildProcess) => {
     proc.stdout?.unpipe(sink);
-    proc.stdout?.resume();
+    proc.stdout?.on('data', (chunk: Buffer) => (discardedBytes += chunk.length));
     if (stdin && proc.stdin) stdin.unpipe(proc.stdin);
     proc.kill('SIGTERM');
     killTimer = setTimeout(() => proc.kill('SIGKILL'), options.killGraceMs);
@@ -236,7 +252,7 @@ export function spawnDecoder(
     proc.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(killTimer);
       if (stdin && proc.stdin) stdin.unpipe(proc.stdin);
-      settle({ code, signal, stopped: stopRequested, stderrTail });
+      settle({ code, signal, stopped: stopRequested, discardedBytes, stderrTail });
     });
     if (stopRequested) terminate(proc);
     else hooks.onStart?.(proc.pid);
@@ -248,7 +264,7 @@ export function spawnDecoder(
   });
   // Errors after start are reported by the child's exit above; before start, ffmpeg never ran.
   command.on('error', (err: Error) => {
-    if (!child) settle({ code: null, signal: null, stopped: stopRequested, spawnError: err, stderrTail });
+    if (!child) settle({ code: null, signal: null, stopped: stopRequested, discardedBytes, spawnError: err, stderrTail });
   });
   command.pipe(sink, { end: false });
 
