@@ -65,8 +65,8 @@ const CORRUPT_LINES_LOGGED = 5;
  * Decodes a file, stdin ("-") or a live rtsp/udp/tcp/srt stream into RGB24 (or, when accepted,
  * YUV 4:2:0) frames of width × height at `fps`, numbered from 0 without gaps across reconnects.
  * A file's frame time is its index / fps, and it is the source frame on screen then (sourceIndex);
- * a live frame's time is its arrival, in seconds since subscription, so the gap of an outage shows. Live streams that die are reconnected with
- * bounded backoff.
+ * a live frame's time is its arrival, in seconds since subscription, so the gap of an outage
+ * shows. Live streams that die are reconnected with bounded backoff.
  */
 export function decodeVideo(source: string, options: DecodeVideoOptions): Observable<DecodedFrame> {
   return new Observable<DecodedFrame>((subscriber) => {
