@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createReadStream, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, Subject, take, toArray } from 'rxjs';
@@ -39,6 +40,30 @@ describe('decodeVideo from files and stdin', () => {
       expect(frame.t).toBeCloseTo(i / FPS, 9);
       expect(frame.pixels.equals(reference.subarray(i * frameBytes, (i + 1) * frameBytes))).toBe(true);
     });
+  });
+
+  test('each frame of a file carries the number of the source frame it is: the one on screen at its time', async () => {
+    const frameBytes = SIZE.width * SIZE.height * 3;
+    for (const { rate, fps } of [{ rate: 30, fps: FPS }, { rate: 25, fps: 4 }]) {
+      const source = makeTestVideo({ seconds: SECONDS, rate });
+      const everyFrame = referenceFrames(source, SIZE.width, SIZE.height);
+      const frames = await collect(source, { fps });
+      expect(frames).toHaveLength(SECONDS * fps);
+      frames.forEach((frame, i) => {
+        // the last source frame that began at or before i / fps
+        const sourceIndex = Math.floor((i * rate) / fps);
+        expect([frame.index, frame.sourceIndex]).toEqual([i, sourceIndex]);
+        expect(frame.pixels.equals(everyFrame.subarray(sourceIndex * frameBytes, (sourceIndex + 1) * frameBytes))).toBe(true);
+      });
+    }
+  });
+
+  test('a one-frame file gives its frame', async () => {
+    const single = join(testArtifactsDir('decode'), 'one-frame.mp4');
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', video, '-frames:v', '1', '-c:v', 'libx264', '-preset', 'ultrafast', single]);
+    const frames = await collect(single);
+    expect(frames.map((f) => [f.index, f.sourceIndex, f.t])).toEqual([[0, 0, 0]]);
+    expect(frames[0]!.pixels.equals(referenceFrames(single, SIZE.width, SIZE.height))).toBe(true);
   });
 
   test('a file with several source frames per frame wanted skips its non-reference frames: same frames out, each within its B-frame run', async () => {

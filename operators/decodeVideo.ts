@@ -4,17 +4,23 @@ import { GeolocError } from '../pipeline/core/errors';
 import { type Logger, silentLogger } from '../pipeline/core/log';
 import type { Frame } from '../pipeline/core/types';
 import { Demand } from '../pipeline/video/demand';
-import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, learnFfmpegCapabilities, probeVideoStream } from '../pipeline/video/ffmpegSource';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, learnFfmpegCapabilities, probeVideoStream, sourceFrameOf } from '../pipeline/video/ffmpegSource';
 import { ffmpegFrames } from '../pipeline/video/ffmpegFrames';
 import { fitsFormat } from '../pipeline/video/pixelFormat';
 import { isNetworkKind, sourceKind } from '../pipeline/video/sourceKind';
 import { reconnectWithBackoff, type ReconnectOptions } from './reconnectWithBackoff';
 import type { YuvMatrix } from '../pipeline/core/types';
 
-/** A decoded frame, with the moment its last byte arrived (for latency). */
+/** A decoded frame, with the moment its last byte arrived (for latency) and where it is in its source. */
 export type DecodedFrame = Frame & {
   /** performance.now() when the frame was complete in memory */
   decodedAt: number;
+  /**
+   * a file's frame number (from 0) of the source frame on screen at t: what a player or
+   * `ffmpeg -vf select=eq(n\,N)` finds. For a file whose frame rate ffprobe cannot tell, stdin
+   * and live streams, the same as index.
+   */
+  sourceIndex: number;
 };
 
 export interface DecodeVideoOptions extends Partial<Omit<FfmpegDecodeOptions, 'width' | 'height' | 'fps' | 'pixelFormat'>> {
@@ -59,9 +65,9 @@ const CORRUPT_LINES_LOGGED = 5;
 /**
  * Decodes a file, stdin ("-") or a live rtsp/udp/tcp/srt stream into RGB24 (or, when accepted,
  * YUV 4:2:0) frames of width × height at `fps`, numbered from 0 without gaps across reconnects.
- * A file's frame time is its index / fps; a live frame's time is its arrival, in seconds since
- * subscription, so the gap of an outage shows. Live streams that die are reconnected with
- * bounded backoff.
+ * A file's frame time is its index / fps, and it is the source frame on screen then (sourceIndex);
+ * a live frame's time is its arrival, in seconds since subscription, so the gap of an outage
+ * shows. Live streams that die are reconnected with bounded backoff.
  */
 export function decodeVideo(source: string, options: DecodeVideoOptions): Observable<DecodedFrame> {
   return new Observable<DecodedFrame>((subscriber) => {
@@ -83,6 +89,8 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
     const startedAt = performance.now();
     // set once the file is probed; RGB24 frames until then (and for every other source)
     let yuvMatrix: YuvMatrix | undefined;
+    // a file's frame rate, once probed
+    let sourceFps: number | undefined;
     let index = 0;
     let corruptLinesSeen = 0;
 
@@ -97,13 +105,14 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
       },
     };
     /**
-     * What ffprobe tells of a file: a file whose frames are not all wanted skips its
-     * non-reference frames (by its rate), and one in a known YUV matrix can be delivered as YUV.
+     * What ffprobe tells of a file: its rate numbers its frames, a file whose frames are not all
+     * wanted skips its non-reference frames, and one in a known YUV matrix can be delivered as YUV.
      */
     const chooseSettings = async (): Promise<FfmpegDecodeOptions> => {
+      if (kind !== 'file') return ffmpegOptions;
       const wantsYuv = options.acceptYuv === true && fitsFormat('yuv420p', options.width, options.height);
-      if (kind !== 'file' || (options.skipNonReferenceFrames !== undefined && !wantsYuv)) return ffmpegOptions;
       const stream = await probeVideoStream(source);
+      sourceFps = stream.fps;
       const skip = options.skipNonReferenceFrames ?? (stream.fps !== undefined && stream.fps >= SOURCE_FRAMES_PER_WANTED_FOR_SKIPPING * options.fps);
       if (skip && options.skipNonReferenceFrames === undefined) {
         logger.log({ level: 'info', message: `${source}: ${stream.fps} frames/s for ${options.fps} wanted; non-reference frames are not decoded` });
@@ -119,8 +128,13 @@ export function decodeVideo(source: string, options: DecodeVideoOptions): Observ
       next(pixels) {
         const decodedAt = performance.now();
         const t = live ? (decodedAt - startedAt) / MS_PER_S : index / options.fps;
+        const sourceIndex = sourceFps ? sourceFrameOf(index, options.fps, sourceFps) : index;
         const { width, height } = options;
-        subscriber.next(yuvMatrix ? { index, t, width, height, decodedAt, format: 'yuv420p', pixels, matrix: yuvMatrix } : { index, t, width, height, decodedAt, format: 'rgb24', pixels });
+        subscriber.next(
+          yuvMatrix
+            ? { index, sourceIndex, t, width, height, decodedAt, format: 'yuv420p', pixels, matrix: yuvMatrix }
+            : { index, sourceIndex, t, width, height, decodedAt, format: 'rgb24', pixels },
+        );
         index += 1;
       },
       error: (err) => subscriber.error(err),

@@ -40,7 +40,7 @@ export interface PipelineConfig {
   derotate: boolean;
   /** replay: frames decoded ahead of the tracker at most (bounds memory; ffmpeg pauses beyond) */
   framesInFlight: number;
-  /** network sources: silence that counts as a lost stream */
+  /** network sources: time without a frame that counts as a lost stream (see FfmpegDecodeOptions.readTimeoutMs) */
   readTimeoutMs: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
   /** tracker settings passed to smoothTrack */

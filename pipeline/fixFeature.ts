@@ -8,15 +8,18 @@ const VALUE_DECIMALS = 3;
 const round = (value: number, decimals: number) => Number(value.toFixed(decimals));
 const roundValues = (values: readonly number[]) => values.map((v) => round(v, VALUE_DECIMALS));
 
-/** The GeoJSON Feature for one track estimate, as written to JSONL and sent to map clients. */
-export function toFixFeature(estimate: TrackEstimate, flight: string, latencyMs?: number): FixFeature {
+/**
+ * The GeoJSON Feature for one track estimate, as written to JSONL and sent to map clients.
+ * `sourceFrame`: the frame's number in its video (the estimate's `frame` counts the frames decoded).
+ */
+export function toFixFeature(estimate: TrackEstimate, flight: string, latencyMs?: number, sourceFrame = estimate.frame): FixFeature {
   const { top1 } = estimate;
   return {
     type: 'Feature',
     geometry: { type: 'Point', coordinates: [round(estimate.lon, COORD_DECIMALS), round(estimate.lat, COORD_DECIMALS)] },
     properties: {
       flight,
-      frame: estimate.frame,
+      frame: sourceFrame,
       t: round(estimate.t, VALUE_DECIMALS),
       radiusM: round(estimate.radiusM, VALUE_DECIMALS),
       confidence: round(estimate.confidence, VALUE_DECIMALS),

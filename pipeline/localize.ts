@@ -13,7 +13,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { map, Observable, of, pipe, Subject, tap } from 'rxjs';
+import { map, NEVER, Observable, of, pipe, Subject, takeUntil, tap } from 'rxjs';
 import type { ModelInfo } from '../models/modelInfo';
 import { batchFrames } from '../operators/batchFrames';
 import { type DecodedFrame, decodeVideo } from '../operators/decodeVideo';
@@ -58,6 +58,11 @@ export interface LocalizeDeps {
   stdin?: Readable;
   /** told the pid of each ffmpeg started */
   onProcessStart?: (pid: number | undefined) => void;
+  /**
+   * when it emits, no more video is read (ffmpeg is stopped) and the frames already read go on
+   * to their fixes; the output then completes
+   */
+  stop?: Observable<unknown>;
 }
 
 export interface LocalizeOptions {
@@ -148,6 +153,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
       logger,
       onProcessStart: deps.onProcessStart,
     }).pipe(
+      takeUntil(deps.stop ?? NEVER),
       tap(() => {
         for (const sink of sinks) sink.frameIn?.();
       }),
@@ -186,7 +192,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
           region = estimate.searchRegion;
           const latencyMs = performance.now() - measurement.source.decodedAt;
           const top1 = measurement.globalTop1;
-          const fix: LocalizedFix = { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs), ...(top1 && { globalTop1: top1 }) };
+          const fix: LocalizedFix = { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs, measurement.source.sourceIndex), ...(top1 && { globalTop1: top1 }) };
           Object.assign(fix.feature.properties, options.annotate?.(fix));
           // a sink that throws (disk full, closed pipe) ends the pipeline with its error
           for (const sink of sinks) sink.fix?.(fix.feature, latencyMs);

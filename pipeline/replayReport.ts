@@ -72,7 +72,7 @@ export class ReplayScorer {
         this.logger.log({
           level: 'warn',
           code: 'GEOLOC_ERR_TELEMETRY_ENDED',
-          message: `telemetry ${this.telemetryPath} ends at ${this.endsAtS.toFixed(2)} s but the video goes on (frame ${estimate.frame} at ${estimate.t.toFixed(2)} s); later fixes are counted without ground truth`,
+          message: `telemetry ${this.telemetryPath} ends at ${this.endsAtS.toFixed(2)} s but the video goes on (a frame at ${estimate.t.toFixed(2)} s); later fixes are counted without ground truth`,
         });
       }
       return;

@@ -4,7 +4,7 @@
  * stops it. What `run`, `replay`, `demo` and the benchmarks share.
  */
 import { performance } from 'node:perf_hooks';
-import type { Subscription } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
 import { telemetryAt, type TelemetryRecord } from './telemetry';
 import { EmbedderPool } from '../models/embedderPool';
 import { defaultModelPath } from '../models/modelInfo';
@@ -79,31 +79,53 @@ export interface RunPipelineOptions extends LocalizeOptions {
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const MS_PER_S = 1000;
+/**
+ * After SIGINT/SIGTERM, how long the frames already read get to reach their fixes before the
+ * run stops without them (GEOLOC_ERR_FRAMES_LEFT_IN_FLIGHT): the few batches in flight take
+ * seconds at most on a CPU.
+ */
+export const STOP_DRAIN_TIMEOUT_MS = 10_000;
 
 /**
- * Runs the pipeline to its end. SIGINT/SIGTERM stop it cleanly (ffmpeg killed, workers
- * closed by the caller, every line already written kept). Rejects with the pipeline's error,
- * a failing sink's included.
+ * Runs the pipeline to its end. SIGINT/SIGTERM stop it cleanly: no more video is read (ffmpeg
+ * is stopped), the frames already read go on to their fixes for up to STOP_DRAIN_TIMEOUT_MS (a
+ * second signal stops at once), every line written is whole; the caller closes the workers.
+ * Rejects with the pipeline's error, a failing sink's included.
  */
 export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
   const stats = new PipelineStats();
   const started = performance.now();
   return new Promise<PipelineRun>((resolve, reject) => {
     let subscription: Subscription | undefined;
+    let stoppedBy: NodeJS.Signals | undefined;
+    let drainLimit: NodeJS.Timeout | undefined;
+    const stop = new Subject<void>();
     const finish = (interrupted?: NodeJS.Signals) => {
       for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      clearTimeout(drainLimit);
       subscription?.unsubscribe();
       return { stats, wallSeconds: (performance.now() - started) / MS_PER_S, interrupted };
     };
+    const stopWithoutDraining = (why: string) => {
+      const left = stats.framesIn - stats.fixesOut - stats.droppedFrames;
+      options.logger.log({ level: 'warn', code: 'GEOLOC_ERR_FRAMES_LEFT_IN_FLIGHT', message: `${why}: stopping with ${left} frames read but not localized; the fixes written are complete`, left });
+      resolve(finish(stoppedBy));
+    };
     const onSignal = (signal: NodeJS.Signals) => {
-      options.logger.log({ level: 'info', message: `${signal}: stopping the pipeline; the fixes written so far are complete` });
-      resolve(finish(signal));
+      if (stoppedBy) {
+        stopWithoutDraining(`${signal} again`);
+        return;
+      }
+      stoppedBy = signal;
+      options.logger.log({ level: 'info', message: `${signal}: no more video is read; the frames already read go on to their fixes (for up to ${STOP_DRAIN_TIMEOUT_MS / MS_PER_S} s; a second signal stops at once)` });
+      drainLimit = setTimeout(() => stopWithoutDraining(`the frames in flight took longer than ${STOP_DRAIN_TIMEOUT_MS / MS_PER_S} s after ${signal}`), STOP_DRAIN_TIMEOUT_MS);
+      stop.next();
     };
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
     subscription = localize(
       options.source,
       options.config,
-      { embedder: options.localizer.embedder, index: options.localizer.index, logger: options.logger, sinks: [stats, ...(options.sinks ?? [])], priorsAt: options.priorsAt, onProcessStart: () => (stats.decoderStarts += 1) },
+      { embedder: options.localizer.embedder, index: options.localizer.index, logger: options.logger, sinks: [stats, ...(options.sinks ?? [])], priorsAt: options.priorsAt, onProcessStart: () => (stats.decoderStarts += 1), stop },
       { live: options.live, realtime: options.realtime, globalTop1: options.globalTop1, annotate: options.annotate },
     ).subscribe({
       next(fix) {
@@ -118,7 +140,7 @@ export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
         finish();
         reject(err);
       },
-      complete: () => resolve(finish()),
+      complete: () => resolve(finish(stoppedBy)),
     });
   });
 }

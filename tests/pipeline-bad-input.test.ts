@@ -6,7 +6,8 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectFix, readJsonl, runCli, startCli, type CliResult } from './support/cli';
+import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/config';
+import { expectFix, parseJsonl, readJsonl, runCli, startCli, type CliResult } from './support/cli';
 import { freeUdpPort, killAndWait, startSender, waitFor } from './support/processes';
 import { syntheticFlight, type SyntheticFlight } from './support/syntheticFlight';
 import { runArtifactsDir } from './support/testVideos';
@@ -89,6 +90,35 @@ describe('bad input through geoloc run / replay / demo', () => {
     fixes.forEach(expectFix);
   });
 
+  /** the flight's first frame alone, as a 30 fps video: it lasts a sixth of the 5 fps sampling period */
+  const oneFrameVideo = () => {
+    const path = join(dir, 'one-frame.mp4');
+    if (!existsSync(path)) execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', flight.video, '-frames:v', '1', '-r', '30', '-c:v', 'libx264', '-preset', 'ultrafast', path]);
+    return path;
+  };
+
+  test('a one-frame video: its one fix, exit 0', async () => {
+    const out = join(dir, 'one-frame.jsonl');
+    const result = await runCli(['run', '--source', oneFrameVideo(), '--out', out, ...common()]);
+    expectClean(result);
+    expect(result.code).toBe(0);
+    const fixes = readJsonl(out);
+    expect(fixes).toHaveLength(1);
+    expectFix(fixes[0]!);
+    expect(fixes[0]!.properties).toMatchObject({ frame: 0, t: 0 });
+  });
+
+  test('telemetry with a malformed number: run names the skipped cue, its line and field, and goes on', async () => {
+    const cues = readFileSync(flight.telemetry, 'utf8').split('\n\n');
+    cues[4] = cues[4]!.replace(/\[latitude: (\d+\.\d\d)/, '[latitude: $1abc');
+    const telemetry = join(dir, 'malformed.srt');
+    writeFileSync(telemetry, cues.join('\n\n'));
+    const result = await runCli(['run', '--source', oneFrameVideo(), '--telemetry', telemetry, '--out', join(dir, 'malformed.jsonl'), ...common()]);
+    expectClean(result);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/GEOLOC_ERR_TELEMETRY_PARSE: .*malformed\.srt: 1 unusable record\(s\); the first: cue 5 \(line 26\) has a malformed number: latitude "\d+\.\d\dabc\d+"; skipped/);
+  });
+
   test('a live stream that dies mid-flight and comes back: logged, reconnected, fixes go on; SIGKILL leaves whole lines', async () => {
     const port = await freeUdpPort();
     const url = `udp://127.0.0.1:${port}`;
@@ -132,6 +162,31 @@ describe('bad input through geoloc run / replay / demo', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/geoloc run: GEOLOC_ERR_STREAM_LOST: .*gave up after 2 reconnect attempts/);
     readJsonl(out).forEach(expectFix);
+  });
+
+  test('SIGTERM during a run on a file: reading stops, every frame read still becomes a fix, whole lines, exit 143', async () => {
+    const loops = 40;
+    const long = join(dir, 'long-flight.mp4');
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-stream_loop', String(loops - 1), '-i', flight.video, '-c', 'copy', long]);
+    const out = join(dir, 'terminated.jsonl');
+    const cli = startCli(['run', '--source', long, '--out', out, ...common()]);
+    await waitFor(() => linesIn(out) >= 3, WAIT_MS, 'fixes before SIGTERM');
+    const linesAtSignal = linesIn(out);
+    cli.child.kill('SIGTERM');
+    const result = await cli.done;
+    expectClean(result);
+    expect(result.code).toBe(143);
+    expect(result.stderr).not.toContain('GEOLOC_ERR_FRAMES_LEFT_IN_FLIGHT');
+    const [framesIn, fixesOut] = /(\d+) frames in, (\d+) fixes out/.exec(result.stderr)!.slice(1).map(Number);
+    const text = readFileSync(out, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const fixes = parseJsonl(text);
+    // frames were in flight at the signal, reading stopped before the end, and none was lost
+    expect(framesIn).toBeGreaterThan(linesAtSignal);
+    expect(framesIn).toBeLessThan(loops * flight.seconds * DEFAULT_PIPELINE_CONFIG.fps);
+    expect([fixesOut, fixes.length]).toEqual([framesIn, framesIn]);
+    const step = flight.fps / DEFAULT_PIPELINE_CONFIG.fps;
+    expect(fixes.map((f) => f.properties.frame)).toEqual(fixes.map((_, k) => k * step));
   });
 
   test('SIGINT during a real-time replay stops cleanly: exit 130, report and fixes written', async () => {

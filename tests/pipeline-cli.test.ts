@@ -23,6 +23,8 @@ describe('geoloc run and replay on a synthetic flight', () => {
   });
 
   const common = () => ['--index', flight.index, '--model', flight.model, '--fps', String(FPS), '--cpu'];
+  /** the video's frame numbers of the first n frames localized at FPS */
+  const sourceFrames = (n: number) => Array.from({ length: n }, (_, k) => (k * flight.fps) / FPS);
 
   test('run writes one GeoJSON fix per localized frame to --out, frames in order', async () => {
     const path = join(out, 'run.jsonl');
@@ -34,7 +36,8 @@ describe('geoloc run and replay on a synthetic flight', () => {
     const fixes = readJsonl(path);
     expect(fixes).toHaveLength(flight.seconds * FPS);
     fixes.forEach(expectFix);
-    expect(fixes.map((f) => f.properties.frame)).toEqual([...fixes.keys()]);
+    // each fix names its frame in the video: the one on screen at its t
+    expect(fixes.map((f) => f.properties.frame)).toEqual(sourceFrames(fixes.length));
     expect(fixes[3]!.properties).toMatchObject({ flight: 'synthetic', t: 3 / FPS, lost: expect.any(Boolean), relocalizing: expect.any(Boolean), latencyMs: expect.any(Number) });
   });
 
@@ -75,6 +78,7 @@ describe('geoloc run and replay on a synthetic flight', () => {
     expect(r.coverage95).toBeLessThanOrEqual(1);
     // the report's numbers are the fixes' numbers
     expect(readJsonl(fixes)).toHaveLength(r.fixesOut);
+    expect(readJsonl(fixes).map((f) => f.properties.frame)).toEqual(sourceFrames(r.fixesOut));
   });
 
   test('telemetry that ends before the video: a logged GEOLOC_ERR_TELEMETRY_ENDED, and the report is still written', async () => {

@@ -167,8 +167,9 @@
   function addFix(feature, fromSnapshot) {
     const p = feature.properties;
     const previous = state.fixes[state.fixes.length - 1];
-    // A frame number going backwards means the flight started over (a new replay).
-    if (previous && p.frame <= previous.frame) clearTrack();
+    // A frame number going backwards means the flight started over (a new replay); the same
+    // number again is one video frame sampled twice (asked for more fps than the video has).
+    if (previous && p.frame < previous.frame) clearTrack();
     const [lon, lat] = feature.geometry.coordinates;
     const here = L.latLng(lat, lon);
     const truth = p.truth && Number.isFinite(p.truth.lat) && Number.isFinite(p.truth.lon) ? L.latLng(p.truth.lat, p.truth.lon) : null;

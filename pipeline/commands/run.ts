@@ -7,7 +7,7 @@ import { stderrLogger } from '../core/log';
 import { readTelemetry } from '../telemetry';
 import { readsLive } from '../localize';
 import type { Command } from './command';
-import { openLocalizer, runPipeline, telemetryPriors } from '../session';
+import { openLocalizer, runPipeline, STOP_DRAIN_TIMEOUT_MS, telemetryPriors } from '../session';
 import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
 import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from './lifecycle';
 
@@ -15,6 +15,8 @@ const USAGE = `usage: geoloc run --source <url|file|-> --index <dir> [--model <o
 
 Localizes a video as it arrives and writes one GeoJSON fix per line (stdout without --out).
 Sources: a file, "-" (stdin), rtsp://, udp://, tcp://, srt:// (live streams reconnect).
+SIGINT/SIGTERM stop reading; the frames already read still become fixes (for up to
+${STOP_DRAIN_TIMEOUT_MS} ms; a second signal stops at once), then it exits 130/143.
 
   --source <s>         the video
   --out <file>         JSONL fixes file (default: stdout)
@@ -43,6 +45,10 @@ export const runCommand: Command = {
       if (!values.source) throw new GeolocError('GEOLOC_ERR_USAGE', '--source <url|file|-> is required');
       const config = configFromArgs(values);
       const track = values.telemetry ? readTelemetry(values.telemetry) : undefined;
+      const [firstSkipped] = track?.warnings ?? [];
+      if (track && firstSkipped) {
+        logger.log({ level: 'warn', code: 'GEOLOC_ERR_TELEMETRY_PARSE', message: `${track.source}: ${track.warnings.length} unusable record(s); the first: ${firstSkipped.message}` });
+      }
       localizer = await openLocalizer(values.model, values.index, config, !readsLive(values.source, { live: values.live }), logger);
       gateway = await openServeGateway(serve.port, values, logger);
       writer = JsonlWriter.open(values.out);

@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   GEOLOC_ERR_FRAME_CORRUPT: 'The decoder met damaged video data; the damaged frames were concealed or skipped and decoding went on.',
   GEOLOC_ERR_PIPELINE_CONFIG: 'A pipeline setting (fps, batch size, k, timeouts, backoff) is out of range.',
   GEOLOC_ERR_OUTPUT_WRITE: 'The fixes file or the report could not be written.',
+  GEOLOC_ERR_FRAMES_LEFT_IN_FLIGHT: 'A run stopped by a signal did not wait for every frame it had read to reach a fix (drain timeout, or a second signal).',
   GEOLOC_ERR_SETUP_MISSING: 'An artifact the demo needs (fixture flight, embedded model, its index) has not been built.',
   // tracking (pipeline/tracking, operators/smoothTrack)
   GEOLOC_ERR_TRACK_INPUT: 'A measurement given to the track filter is malformed (non-finite or out-of-range field, time going backwards).',

@@ -58,6 +58,7 @@ export interface FixFeature {
 
 export interface FixProperties {
   flight: string;
+  /** the source frame localized: a file's frame number (from 0); stdin's and a live stream's count of frames decoded */
   frame: number;
   /** seconds from the start of the source */
   t: number;

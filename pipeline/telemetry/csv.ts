@@ -3,9 +3,12 @@
  * header the way flight-log exports do (`altitude(feet)`, `time(millisecond)`) are honoured.
  */
 import { GeolocError } from '../core/errors';
+import { parseDecimal } from './decimal';
 import type { TelemetryRecord, TelemetryTrack, TelemetryWarning } from './record';
 
 type Column = 't' | 'lat' | 'lon' | 'alt' | 'absAlt' | 'headingDeg' | 'gimbalPitchDeg';
+
+const OPTIONAL_COLUMNS = ['alt', 'absAlt', 'headingDeg', 'gimbalPitchDeg'] as const satisfies readonly Column[];
 
 const COLUMN_NAMES: Record<Column, string[]> = {
   t: ['t', 'time', 'time_s', 'seconds', 'timestamp', 'offset', 'offset_s', 'elapsed'],
@@ -60,11 +63,13 @@ export function parseCsvTrack(text: string, source = 'CSV'): TelemetryTrack {
   if (headerIndex < 0) throw new GeolocError('GEOLOC_ERR_TELEMETRY_EMPTY', `${source} is empty`);
   const headerLine = lines[headerIndex]!;
   const delimiter = [',', ';', '\t'].sort((a, b) => headerLine.split(b).length - headerLine.split(a).length)[0]!;
-  const header = splitRow(headerLine, delimiter).map(headerColumn);
+  const headerCells = splitRow(headerLine, delimiter);
+  const header = headerCells.map(headerColumn);
   const indexOf = (c: Column) => header.findIndex((h) => h.column === c);
   const latAt = indexOf('lat');
   const lonAt = indexOf('lon');
   const tAt = indexOf('t');
+  const optionalAt = OPTIONAL_COLUMNS.map((c) => [c, indexOf(c)] as const);
   if (latAt < 0 || lonAt < 0) {
     throw new GeolocError(
       'GEOLOC_ERR_TELEMETRY_PARSE',
@@ -78,24 +83,34 @@ export function parseCsvTrack(text: string, source = 'CSV'): TelemetryTrack {
     const line = lines[i]!;
     if (line.trim() === '') continue;
     const cells = splitRow(line, delimiter);
-    const value = (at: number) => (at >= 0 && at < cells.length && cells[at] !== '' ? Number(cells[at]) * header[at]!.scale : undefined);
+    const malformed: string[] = [];
+    /** a cell in the column's unit scaled to SI; undefined when empty, noted when not one number */
+    const value = (at: number) => {
+      const cell = at >= 0 ? cells[at] : undefined;
+      if (cell === undefined || cell === '') return undefined;
+      const number = parseDecimal(cell);
+      if (number === undefined) malformed.push(`${headerCells[at]} ${JSON.stringify(cell)}`);
+      return number === undefined ? undefined : number * header[at]!.scale;
+    };
     const lat = value(latAt);
     const lon = value(lonAt);
+    const rawT = value(tAt);
+    const optional = optionalAt.map(([c, at]) => [c, value(at)] as const);
+    if (malformed.length > 0) {
+      warnings.push({ line: i + 1, message: `${source} line ${i + 1} has a malformed number: ${malformed.join(', ')}; skipped` });
+      continue;
+    }
     if (lat === undefined || lon === undefined || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
       warnings.push({ line: i + 1, message: `${source} line ${i + 1} has no valid latitude/longitude; skipped` });
       continue;
     }
-    const rawT = value(tAt);
     if (tAt >= 0 && (rawT === undefined || !Number.isFinite(rawT))) {
       warnings.push({ line: i + 1, message: `${source} line ${i + 1} has no valid time; skipped` });
       continue;
     }
     t0 ??= rawT ?? 0;
     const record: TelemetryRecord = { index: records.length + 1, t: rawT !== undefined ? rawT - t0 : records.length, lat, lon, line: i + 1 };
-    for (const c of ['alt', 'absAlt', 'headingDeg', 'gimbalPitchDeg'] as const) {
-      const v = value(indexOf(c));
-      if (v !== undefined && Number.isFinite(v)) record[c] = v;
-    }
+    for (const [c, v] of optional) if (v !== undefined && Number.isFinite(v)) record[c] = v;
     records.push(record);
   }
   if (records.length === 0) {

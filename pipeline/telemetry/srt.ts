@@ -7,23 +7,30 @@
  * that cue, never its neighbours.
  */
 import { GeolocError } from '../core/errors';
+import { parseDecimal } from './decimal';
 import type { TelemetryRecord, TelemetryTrack, TelemetryWarning } from './record';
 
 const TIMING = /^\s*(\d{1,2}):(\d{2}):(\d{2})[,.](\d{1,3})\s*-->\s*(\d{1,2}):(\d{2}):(\d{2})[,.](\d{1,3})\s*$/;
 const CUE_NUMBER = /^\s*\d+\s*$/;
 /** Anything shaped like a timing line, so a damaged one is reported rather than read as cue text. */
 const TIMING_LIKE = /\d+:\d+:\d+\S*\s*-+>|-->/;
-const NUMBER = String.raw`([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)`;
+/**
+ * A field's value is the whole token after its name (up to a space, bracket, comma or
+ * semicolon), read strictly: a damaged value skips its cue instead of being read by its
+ * leading digits.
+ */
+const VALUE = String.raw`([^\s[\](),;]*)`;
 
-const field = (names: string) => new RegExp(String.raw`\b(?:${names})\s*:\s*${NUMBER}`, 'i');
+const field = (names: string) => new RegExp(String.raw`\b(${names})\s*:\s*${VALUE}`, 'i');
 const LATITUDE = field('latitude|lat');
 const LONGITUDE = field('longitude|longtitude|lon|lng');
 const ALTITUDE = field('altitude|rel_alt|relative_alt');
 const ABS_ALTITUDE = field('abs_alt|absolute_alt');
-const BAROMETER = new RegExp(String.raw`\bBAROMETER\s*:\s*${NUMBER}`, 'i');
-const HEIGHT = new RegExp(String.raw`(?:^|[\s,])H\s+${NUMBER}\s*m\b`);
+const BAROMETER = field('BAROMETER');
+/** Spark's `H 45.2m`: the value is what lies between the H and its unit. */
+const HEIGHT = /(?:^|[\s,])(H)\s+([^\s,]*?)\s*m\b/;
 /** DJI's GPS(...) form lists longitude first, then latitude, then the satellite count. */
-const GPS_TUPLE = new RegExp(String.raw`\bGPS\s*\(\s*${NUMBER}\s*,\s*${NUMBER}(?:\s*,\s*${NUMBER})?\s*\)`, 'i');
+const GPS_TUPLE = /\bGPS\s*\(([^)]*)\)/i;
 const FLIGHT_YAW = field('flight_yaw|drone_yaw|yaw');
 const GIMBAL_YAW = field('gb_yaw|gimbal_yaw');
 const GIMBAL_PITCH = field('gb_pitch|gimbal_pitch');
@@ -41,21 +48,35 @@ function parseTiming(m: RegExpExecArray): number {
   return Number(h) * 3600 + Number(min) * 60 + Number(s) + Number(ms!.padEnd(3, '0')) / 1000;
 }
 
-function match(re: RegExp, text: string): number | undefined {
-  const m = re.exec(text);
-  return m ? Number(m[1]) : undefined;
-}
-
 function readCue(cue: CueText, warnings: TelemetryWarning[]): TelemetryRecord | undefined {
   const text = cue.text.join(' ').replace(/<[^>]*>/g, ' ');
-  let lat = match(LATITUDE, text);
-  let lon = match(LONGITUDE, text);
-  const gps = GPS_TUPLE.exec(text);
-  if ((lat === undefined || lon === undefined) && gps) {
-    lon = Number(gps[1]);
-    lat = Number(gps[2]);
-  }
   const where = `cue ${cue.number ?? '?'} (line ${cue.line})`;
+  const malformed: string[] = [];
+  const numberIn = (name: string, token: string): number | undefined => {
+    const value = parseDecimal(token);
+    if (value === undefined) malformed.push(`${name} ${JSON.stringify(token)}`);
+    return value;
+  };
+  const read = (re: RegExp): number | undefined => {
+    const m = re.exec(text);
+    return m ? numberIn(m[1]!, m[2]!) : undefined;
+  };
+  let lat = read(LATITUDE);
+  let lon = read(LONGITUDE);
+  const gps = GPS_TUPLE.exec(text);
+  if ((lat === undefined || lon === undefined) && malformed.length === 0 && gps) {
+    const [tupleLon = '', tupleLat = ''] = gps[1]!.split(',').map((part) => part.trim());
+    lon = numberIn('GPS longitude', tupleLon);
+    lat = numberIn('GPS latitude', tupleLat);
+  }
+  const alt = read(ALTITUDE) ?? read(BAROMETER) ?? read(HEIGHT);
+  const absAlt = read(ABS_ALTITUDE);
+  const yaw = read(FLIGHT_YAW) ?? read(GIMBAL_YAW);
+  const pitch = read(GIMBAL_PITCH);
+  if (malformed.length > 0) {
+    warnings.push({ line: cue.line, message: `${where} has a malformed number: ${malformed.join(', ')}; skipped` });
+    return undefined;
+  }
   if (lat === undefined || lon === undefined) {
     warnings.push({ line: cue.line, message: `${where} has no latitude/longitude${cue.text.length === 0 ? ' (truncated)' : ''}; skipped` });
     return undefined;
@@ -69,13 +90,9 @@ function readCue(cue: CueText, warnings: TelemetryWarning[]): TelemetryRecord | 
     return undefined;
   }
   const record: TelemetryRecord = { index: cue.number ?? 0, t: cue.t, lat, lon, line: cue.line };
-  const alt = match(ALTITUDE, text) ?? match(BAROMETER, text) ?? match(HEIGHT, text);
   if (alt !== undefined) record.alt = alt;
-  const absAlt = match(ABS_ALTITUDE, text);
   if (absAlt !== undefined) record.absAlt = absAlt;
-  const yaw = match(FLIGHT_YAW, text) ?? match(GIMBAL_YAW, text);
   if (yaw !== undefined) record.headingDeg = ((yaw % 360) + 360) % 360;
-  const pitch = match(GIMBAL_PITCH, text);
   if (pitch !== undefined) record.gimbalPitchDeg = pitch;
   const datetime = DATETIME.exec(text);
   if (datetime) record.datetime = datetime[1];

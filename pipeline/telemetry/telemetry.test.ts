@@ -62,6 +62,29 @@ describe('DJI SRT', () => {
     expect(warnings[3]!.message).toContain('cue 7');
   });
 
+  test('a number is read only as a whole token: a cue with a malformed one is skipped, named by line and field', () => {
+    const cue = (n: number, fields: string) => [String(n), `00:00:0${n},000 --> 00:00:0${n + 1},000`, fields, ''];
+    const text = [
+      ...cue(1, '[latitude: 48.5906807] [longitude: 11.5000000] [altitude: 120.0]'),
+      ...cue(2, '[latitude: 4x.5906807] [longitude: 11.5000100] [altitude: 120.0]'),
+      ...cue(3, '[latitude: 48.59abc06807] [longitude: 11.5000200] [altitude: 120.0]'),
+      ...cue(4, '[latitude: 48.5906837] [longitude: 11.5000300] [altitude: 12O.0] [gb_yaw: 90.0 gb_pitch: -90.0]'),
+      ...cue(5, 'GPS(11.5000400,48.59068x,15) BAROMETER:120.0'),
+      ...cue(6, '[latitude: 48.5906867] [longitude: 11.5000500] [altitude: 120.0] [gb_yaw: 1.5.0 gb_pitch: -90.0]'),
+      ...cue(7, '[latitude: 48.5906877] [longitude: 11.5000600] [altitude: 120.0]'),
+    ].join('\n');
+    const { records, warnings } = parseSrt(text, 'flight.srt');
+    expect(records.map((r) => r.index)).toEqual([1, 7]);
+    expect(warnings.map((w) => w.line)).toEqual([6, 10, 14, 18, 22]);
+    expect(warnings.map((w) => w.message)).toEqual([
+      'cue 2 (line 6) has a malformed number: latitude "4x.5906807"; skipped',
+      'cue 3 (line 10) has a malformed number: latitude "48.59abc06807"; skipped',
+      'cue 4 (line 14) has a malformed number: altitude "12O.0"; skipped',
+      'cue 5 (line 18) has a malformed number: GPS latitude "48.59068x"; skipped',
+      'cue 6 (line 22) has a malformed number: gb_yaw "1.5.0"; skipped',
+    ]);
+  });
+
   test('a file with no position at all is refused with its code', () => {
     let caught: unknown;
     try {
@@ -106,6 +129,18 @@ describe('CSV tracks', () => {
     expect(records.map((r) => r.lat)).toEqual([1, 1.5]);
     expect(warnings).toEqual([expect.objectContaining({ line: 3 })]);
     expect(() => parseCsvTrack('time,speed\n0,1\n')).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_TELEMETRY_PARSE' }));
+  });
+
+  test('a number is read only as a whole token: a row with a malformed one is skipped, named by line and column', () => {
+    const { records, warnings } = parseCsvTrack('t,lat,lon,alt(feet),heading\n0,48.59,11.5,328.084,90\n1,0x30,11.5,328.084,90\n2,48.59abc,11.5,328.084,90\n3,48.59,11.5,32.8e,90\n4,48.59,11.5,328.084,Infinity\n5,48.6,11.6,,\n');
+    expect(records.map((r) => r.t)).toEqual([0, 5]);
+    expect(records[1]).not.toHaveProperty('alt');
+    expect(warnings.map((w) => w.message)).toEqual([
+      'CSV line 3 has a malformed number: lat "0x30"; skipped',
+      'CSV line 4 has a malformed number: lat "48.59abc"; skipped',
+      'CSV line 5 has a malformed number: alt(feet) "32.8e"; skipped',
+      'CSV line 6 has a malformed number: heading "Infinity"; skipped',
+    ]);
   });
 
   test('readTelemetry picks the format by extension and names missing files', () => {

@@ -31,8 +31,9 @@ function exitDescription(exit: DecoderExit): string {
 /**
  * One ffmpeg run over `source` as a stream of raw frame buffers (in `options.pixelFormat`). A file or stdin
  * completes at its end and errors with GEOLOC_ERR_SOURCE_UNREADABLE when ffmpeg fails; a
- * network stream never ends on purpose, so any exit is GEOLOC_ERR_STREAM_LOST (the caller
- * may reconnect). Unsubscribing stops ffmpeg (SIGTERM, then SIGKILL) and reaps it.
+ * network stream never ends on purpose, so any exit, or readTimeoutMs without a frame once
+ * frames came, is GEOLOC_ERR_STREAM_LOST (the caller may reconnect). Unsubscribing stops ffmpeg
+ * (SIGTERM, then SIGKILL) and reaps it.
  */
 export function ffmpegFrames(
   source: string,
@@ -44,7 +45,28 @@ export function ffmpegFrames(
 ): Observable<Buffer> {
   return new Observable<Buffer>((subscriber) => {
     let corruptLines = 0;
-    const assembler = new FrameAssembler(frameBytes(options.pixelFormat, options.width, options.height), demand, (pixels) => subscriber.next(pixels));
+    const size = frameBytes(options.pixelFormat, options.width, options.height);
+    // once a live stream's frames flow, readTimeoutMs without one while there is credit for it
+    // means the stream is lost: ffmpeg is stopped then, and the frames it still holds are not
+    // taken (see SOCKET_TIMEOUT_GRACE_MS)
+    let silence: NodeJS.Timeout | undefined;
+    let flowing = false;
+    let fellSilent = false;
+    const watchSilence = () => {
+      clearTimeout(silence);
+      if (flowing && demand.available && !subscriber.closed) {
+        silence = setTimeout(() => {
+          fellSilent = true;
+          void decoder.stop();
+        }, options.readTimeoutMs);
+      }
+    };
+    const stopWatching = demand.onGrant(watchSilence);
+    const assembler = new FrameAssembler(size, demand, (pixels) => {
+      flowing = isNetworkKind(kind);
+      subscriber.next(pixels);
+      watchSilence();
+    });
     const decoder = spawnDecoder(source, kind, options, assembler, {
       onStart: events.onStart,
       onStderrLine(line) {
@@ -54,11 +76,13 @@ export function ffmpegFrames(
       },
     });
     void decoder.exited.then((exit) => {
+      stopWatching();
+      clearTimeout(silence);
       if (subscriber.closed) return;
       // every byte ffmpeg wrote reaches the assembler before it finishes
       assembler.end(() => {
         if (subscriber.closed) return;
-        if (assembler.truncatedBytes > 0) {
+        if (assembler.truncatedBytes > 0 && !fellSilent) {
           logger.log({ level: 'warn', code: 'GEOLOC_ERR_FRAME_CORRUPT', message: `${source}: dropped an incomplete last frame (${assembler.truncatedBytes} bytes)`, source });
         }
         if (corruptLines > 0) {
@@ -69,7 +93,12 @@ export function ffmpegFrames(
     });
 
     const finish = (exit: DecoderExit) => {
-      if (isNetworkKind(kind)) {
+      if (fellSilent) {
+        // the frames ffmpeg held (a partial one in the assembler, the rest written after the stop)
+        const held = Math.floor((assembler.truncatedBytes + exit.discardedBytes) / size);
+        const dropped = held > 0 ? `; ${held} frame(s) ffmpeg gave out after that, held from before it, were dropped` : '';
+        subscriber.error(new GeolocError('GEOLOC_ERR_STREAM_LOST', `live source ${source}: no frame for ${options.readTimeoutMs} ms${dropped}`));
+      } else if (isNetworkKind(kind)) {
         subscriber.error(new GeolocError('GEOLOC_ERR_STREAM_LOST', `live source ${source}: ${exitDescription(exit)}${lastWords(exit)}`));
       } else if (exit.code === 0) {
         subscriber.complete();
@@ -84,6 +113,8 @@ export function ffmpegFrames(
     };
 
     return () => {
+      stopWatching();
+      clearTimeout(silence);
       void decoder.stop();
       assembler.destroy();
     };

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestVideo, testArtifactsDir } from '../../tests/support/testVideos';
 import ffmpeg from 'fluent-ffmpeg';
-import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, learnFfmpegCapabilities, probeVideoStream, videoFilter } from './ffmpegSource';
+import { DEFAULT_FFMPEG_OPTIONS, type FfmpegDecodeOptions, inputArguments, learnFfmpegCapabilities, probeVideoStream, SOCKET_TIMEOUT_GRACE_MS, videoFilter } from './ffmpegSource';
 import { sourceKind } from './sourceKind';
 
 const OPTIONS: FfmpegDecodeOptions = { ...DEFAULT_FFMPEG_OPTIONS, width: 224, height: 224, fps: 5, readTimeoutMs: 2000 };
@@ -12,28 +12,29 @@ function args(source: string, overrides: Partial<FfmpegDecodeOptions> = {}) {
 }
 
 describe('ffmpeg command construction', () => {
-  test('network inputs get a socket timeout in microseconds, and user query parameters win', () => {
-    expect(args('udp://0.0.0.0:5000').input).toBe('udp://0.0.0.0:5000?timeout=2000000&overrun_nonfatal=1&fifo_size=50000');
-    expect(args('udp://0.0.0.0:5000?fifo_size=10').input).toBe('udp://0.0.0.0:5000?fifo_size=10&timeout=2000000&overrun_nonfatal=1');
-    expect(args('tcp://10.0.0.2:9000').input).toBe('tcp://10.0.0.2:9000?timeout=2000000');
-    expect(args('srt://10.0.0.2:9000', { srtLatencyMs: 200 }).input).toBe('srt://10.0.0.2:9000?timeout=2000000&latency=200000');
+  test('network inputs get a socket timeout in microseconds, a grace longer than the read timeout, and user query parameters win', () => {
+    const timeout = (OPTIONS.readTimeoutMs + SOCKET_TIMEOUT_GRACE_MS) * 1000;
+    expect(args('udp://0.0.0.0:5000').input).toBe(`udp://0.0.0.0:5000?timeout=${timeout}&overrun_nonfatal=1&fifo_size=50000`);
+    expect(args('udp://0.0.0.0:5000?fifo_size=10').input).toBe(`udp://0.0.0.0:5000?fifo_size=10&timeout=${timeout}&overrun_nonfatal=1`);
+    expect(args('tcp://10.0.0.2:9000').input).toBe(`tcp://10.0.0.2:9000?timeout=${timeout}`);
+    expect(args('srt://10.0.0.2:9000', { srtLatencyMs: 200 }).input).toBe(`srt://10.0.0.2:9000?timeout=${timeout}&latency=200000`);
   });
 
   test('RTSP goes over TCP with a timeout option; files read as fast as possible unless realtime', () => {
     const rtsp = args('rtsp://cam.local/stream');
     expect(rtsp.input).toBe('rtsp://cam.local/stream');
-    expect(rtsp.inputOptions.join(' ')).toContain('-rtsp_transport tcp -timeout 2000000');
+    expect(rtsp.inputOptions.join(' ')).toContain(`-rtsp_transport tcp -timeout ${(OPTIONS.readTimeoutMs + SOCKET_TIMEOUT_GRACE_MS) * 1000}`);
     expect(args('flight.mp4').inputOptions).toEqual([]);
     expect(args('flight.mp4', { realtime: true }).inputOptions).toEqual(['-re']);
     expect(args('-').input).toBe('pipe:0');
   });
 
   test('the filter drops the frame rate first, crops to the aspect ratio before a single area scaling, and ends in the pixel format asked', () => {
-    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop', pixelFormat: 'rgb24' })).toBe('fps=5,crop=min(iw\\,ih*224/224):min(ih\\,iw*224/224),scale=224:224:flags=area,format=rgb24');
+    expect(videoFilter({ width: 224, height: 224, fps: 5, fit: 'crop', pixelFormat: 'rgb24' })).toBe('setpts=PTS-STARTPTS,fps=5:round=up,crop=min(iw\\,ih*224/224):min(ih\\,iw*224/224),scale=224:224:flags=area,format=rgb24');
     expect(videoFilter({ width: 64, height: 32, fps: undefined, fit: 'pad', pixelFormat: 'rgb24' })).toBe('scale=64:32:force_original_aspect_ratio=decrease:flags=area,pad=64:32:(ow-iw)/2:(oh-ih)/2,format=rgb24');
-    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch', pixelFormat: 'rgb24' })).toBe('fps=2,scale=64:32:flags=area,format=rgb24');
+    expect(videoFilter({ width: 64, height: 32, fps: 2, fit: 'stretch', pixelFormat: 'rgb24' })).toBe('setpts=PTS-STARTPTS,fps=2:round=up,scale=64:32:flags=area,format=rgb24');
     // YUV leaves the scaler in limited range, whatever the source's
-    expect(videoFilter({ width: 336, height: 336, fps: 5, fit: 'crop', pixelFormat: 'yuv420p' })).toBe('fps=5,crop=min(iw\\,ih*336/336):min(ih\\,iw*336/336),scale=336:336:flags=area:out_range=tv,format=yuv420p');
+    expect(videoFilter({ width: 336, height: 336, fps: 5, fit: 'crop', pixelFormat: 'yuv420p' })).toBe('setpts=PTS-STARTPTS,fps=5:round=up,crop=min(iw\\,ih*336/336):min(ih\\,iw*336/336),scale=336:336:flags=area:out_range=tv,format=yuv420p');
   });
 
   test('decoder threads and frame skipping are input options, left to ffmpeg unless set', () => {

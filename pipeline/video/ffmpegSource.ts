@@ -22,7 +22,11 @@ export interface FfmpegDecodeOptions {
   fit: FrameFit;
   /** the layout of the frames written; yuv420p needs an even width and height */
   pixelFormat: PixelFormat;
-  /** network sources: a stream silent for this long counts as lost (ffmpeg's socket timeout) */
+  /**
+   * network sources: once frames flow, a stream that delivers none for this long counts as lost
+   * (ffmpegFrames stops ffmpeg); ffmpeg's own socket timeout, which also bounds the wait for the
+   * first frame, is SOCKET_TIMEOUT_GRACE_MS longer
+   */
   readTimeoutMs: number;
   /** UDP: receive FIFO size in 188-byte packets, so a busy reader does not lose datagrams */
   udpFifoPackets: number;
@@ -45,7 +49,8 @@ export interface FfmpegDecodeOptions {
   decodeThreads?: number;
   /**
    * do not decode frames that no other frame refers to (most B-frames). Only right when the
-   * frames left still outnumber `fps`: the frame rate filter then takes the nearest earlier one.
+   * frames left still outnumber `fps`: the frame rate filter then takes the nearest earlier one
+   * (at most a B-frame run before the frame on screen at the output frame's time).
    */
   skipNonReferenceFrames: boolean;
 }
@@ -64,6 +69,15 @@ export const DEFAULT_FFMPEG_OPTIONS = {
 } as const satisfies Partial<FfmpegDecodeOptions>;
 
 const MICROS_PER_MS = 1000;
+/**
+ * How much longer than readTimeoutMs ffmpeg's socket timeout is. ffmpeg holds the last frames
+ * of a stream (in its decoder threads, parser and frame rate filter) and, when its timeout ends
+ * the stream, flushes them out as if they had just arrived. ffmpegFrames' silence clock starts
+ * at the last frame out, a decode after ffmpeg's last read, so the grace lets it declare the
+ * loss first and stop ffmpeg, whose flush is then counted and thrown away. (ffmpeg lets its
+ * first SIGTERM end a blocking read no sooner than its own timeout: keep this below killGraceMs.)
+ */
+export const SOCKET_TIMEOUT_GRACE_MS = 500;
 /** How many of ffmpeg's last stderr lines are kept to explain a failure. */
 const STDERR_TAIL_LINES = 20;
 
@@ -89,7 +103,7 @@ function decoderArguments(options: Pick<FfmpegDecodeOptions, 'decodeThreads' | '
 }
 
 function sourceArguments(source: string, kind: SourceKind, options: FfmpegDecodeOptions): { input: string; inputOptions: string[] } {
-  const timeoutUs = options.readTimeoutMs * MICROS_PER_MS;
+  const timeoutUs = (options.readTimeoutMs + SOCKET_TIMEOUT_GRACE_MS) * MICROS_PER_MS;
   const lowDelay = ['-fflags', 'nobuffer', '-analyzeduration', String(options.liveProbeMs * MICROS_PER_MS)];
   switch (kind) {
     case 'file':
@@ -114,10 +128,29 @@ function sourceArguments(source: string, kind: SourceKind, options: FfmpegDecode
 const SCALE_FLAGS = 'flags=area';
 
 /**
+ * Below this fraction of a frame, k · sourceFps / fps is taken as the whole number it stands
+ * for: floating point puts some exact products (k = 1001 at 30000/1001 frames/s) a hair below.
+ */
+const WHOLE_FRAME_TOLERANCE = 1e-6;
+
+/**
+ * The number (from 0) of the source frame that output frame `k` of the frame rate filter is, for
+ * a source of constant rate `sourceFps`: the one on screen at k / fps (see videoFilter).
+ */
+export function sourceFrameOf(k: number, fps: number, sourceFps: number): number {
+  return Math.floor((k * sourceFps) / fps + WHOLE_FRAME_TOLERANCE);
+}
+
+/**
  * The filter chain: frame rate first, so only kept frames are processed; then the fit, with a
  * crop taken before scaling so that a single scaler pass (which also converts the pixel format)
  * touches only the pixels kept. YUV comes out in limited range whatever the source's range, so
  * that its reader needs to know only the matrix.
+ * The frame rate filter counts time from the source's first frame and takes, for output frame
+ * k, the source frame on screen at k / fps (round=up: the last that began at or before it), so
+ * which source frame it is follows from the rates alone (sourceFrameOf). Rounding up also keeps
+ * the frame on screen when the source ends: a clip shorter than one output period still gives
+ * its frame, where the default rounding gives none.
  */
 export function videoFilter(options: Pick<FfmpegDecodeOptions, 'width' | 'height' | 'fps' | 'fit' | 'pixelFormat'>): string {
   const { width: w, height: h } = options;
@@ -128,7 +161,7 @@ export function videoFilter(options: Pick<FfmpegDecodeOptions, 'width' | 'height
     pad: [`scale=${w}:${h}:force_original_aspect_ratio=decrease:${scaleFlags}`, `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`],
     stretch: [`scale=${w}:${h}:${scaleFlags}`],
   }[options.fit];
-  return [...(options.fps !== undefined ? [`fps=${options.fps}`] : []), ...size, `format=${options.pixelFormat}`].join(',');
+  return [...(options.fps !== undefined ? ['setpts=PTS-STARTPTS', `fps=${options.fps}:round=up`] : []), ...size, `format=${options.pixelFormat}`].join(',');
 }
 
 export function outputArguments(options: FfmpegDecodeOptions): string[] {
@@ -141,6 +174,8 @@ export interface DecoderExit {
   signal: NodeJS.Signals | null;
   /** true when stop() ended it */
   stopped: boolean;
+  /** bytes ffmpeg wrote after stop(), read and thrown away */
+  discardedBytes: number;
   /** ffmpeg could not be started at all */
   spawnError?: Error;
   /** ffmpeg's last stderr lines, to explain a failure */
@@ -193,6 +228,7 @@ export function spawnDecoder(
   const stderrTail: string[] = [];
   let child: ChildProcess | undefined;
   let stopRequested = false;
+  let discardedBytes = 0;
   let killTimer: NodeJS.Timeout | undefined;
   let settle!: (exit: DecoderExit) => void;
   const exited = new Promise<DecoderExit>((resolve) => (settle = resolve));
@@ -204,7 +240,7 @@ export function spawnDecoder(
 
   const terminate = (proc: ChildProcess) => {
     proc.stdout?.unpipe(sink);
-    proc.stdout?.resume();
+    proc.stdout?.on('data', (chunk: Buffer) => (discardedBytes += chunk.length));
     if (stdin && proc.stdin) stdin.unpipe(proc.stdin);
     proc.kill('SIGTERM');
     killTimer = setTimeout(() => proc.kill('SIGKILL'), options.killGraceMs);
@@ -217,7 +253,7 @@ export function spawnDecoder(
     proc.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(killTimer);
       if (stdin && proc.stdin) stdin.unpipe(proc.stdin);
-      settle({ code, signal, stopped: stopRequested, stderrTail });
+      settle({ code, signal, stopped: stopRequested, discardedBytes, stderrTail });
     });
     if (stopRequested) terminate(proc);
     else hooks.onStart?.(proc.pid);
@@ -229,7 +265,7 @@ export function spawnDecoder(
   });
   // Errors after start are reported by the child's exit above; before start, ffmpeg never ran.
   command.on('error', (err: Error) => {
-    if (!child) settle({ code: null, signal: null, stopped: stopRequested, spawnError: err, stderrTail });
+    if (!child) settle({ code: null, signal: null, stopped: stopRequested, discardedBytes, spawnError: err, stderrTail });
   });
   command.pipe(sink, { end: false });
 

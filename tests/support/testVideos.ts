@@ -88,7 +88,7 @@ export function referenceFrames(video: string, width: number, height: number, fp
   const flags = { rgb24: 'area', yuv420p: 'area:out_range=tv', 'rgb24-exact': 'area+accurate_rnd+full_chroma_int' }[layout];
   const fit = `crop=min(iw\\,ih*${width}/${height}):min(ih\\,iw*${height}/${width}),scale=${width}:${height}:flags=${flags}`;
   const pixelFormat = layout === 'yuv420p' ? 'yuv420p' : 'rgb24';
-  return execFileSync('ffmpeg', ['-loglevel', 'error', '-i', video, '-vf', fps ? `fps=${fps},${fit}` : fit, '-pix_fmt', pixelFormat, '-f', 'rawvideo', 'pipe:1'], {
+  return execFileSync('ffmpeg', ['-loglevel', 'error', '-i', video, '-vf', fps ? `setpts=PTS-STARTPTS,fps=${fps}:round=up,${fit}` : fit, '-pix_fmt', pixelFormat, '-f', 'rawvideo', 'pipe:1'], {
     maxBuffer: 1 << 30,
   });
 }
