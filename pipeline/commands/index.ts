@@ -1,5 +1,6 @@
 import type { Command } from './command';
 import { indexBuildCommand, indexInfoCommand } from '../../models/commands/indexBuild';
+import { locateCommand } from '../../models/commands/locate';
 import { evaluateCommand, exportCommand, trainCommand } from './training';
 import { serveCommand } from '../../gateway/commands/serve';
 import { datasetsCommand } from '../../fixtures/commands/datasets';
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   exportCommand,
   indexBuildCommand,
   indexInfoCommand,
+  locateCommand,
   serveCommand,
   worldCommand,
   renderCommand,

@@ -32,6 +32,10 @@ export const ERROR_CODES = {
   GEOLOC_ERR_INDEX_CORRUPT: 'A satellite index manifest, catalog or FAISS file is corrupt or disagrees with the manifest.',
   GEOLOC_ERR_INDEX_NO_TILES: 'The imagery is smaller than every tile footprint, so the index would be empty.',
   GEOLOC_ERR_TILE_FOLDER: "A tile folder's corner-coordinate CSV is missing or malformed.",
+  // registration of a photo against the map (models/, geoloc locate)
+  GEOLOC_ERR_OPENCV_UNAVAILABLE: 'The OpenCV WASM build (@techstark/opencv-js) could not be loaded.',
+  GEOLOC_ERR_HFOV_UNKNOWN: "A photo's field of view is unknown: no usable EXIF focal length and no --hfov.",
+  GEOLOC_ERR_NOT_LOCATED: 'A photo registered nowhere with geometric consensus; no position is given.',
   // gateway: the WebSocket fan-out, its HTTP endpoints and the map tiles (gateway/)
   GEOLOC_ERR_WS_MALFORMED: 'A WebSocket client message is not JSON, or lacks a field its type needs.',
   GEOLOC_ERR_WS_UNKNOWN_TYPE: 'A WebSocket client message has a type the gateway does not know.',

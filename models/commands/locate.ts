@@ -1,0 +1,216 @@
+/** `geoloc locate`: one still photo registered against the map of a satellite index, as a GeoJSON Feature. */
+import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import sharp from 'sharp';
+import type { Command } from '../../pipeline/commands/command';
+import { GeolocError } from '../../pipeline/core/errors';
+import { integerOption, numberOption, parseOptions, say, usageError } from '../../pipeline/core/options';
+import type { LatLon } from '../../pipeline/geo/wgs84';
+import { EmbedderPool } from '../embedderPool';
+import { DEFAULT_BINARY_RATIO, DEFAULT_FLOAT_RATIO } from '../featureMatching';
+import { FeatureWorker } from '../featureWorkerClient';
+import { ROBUST_METHODS, type RobustMethod } from '../homographyFit';
+import { openImagery } from '../imagerySource';
+import { readManifest } from '../indexFiles';
+import { FEATURE_METHODS, type FeatureMethod } from '../localFeatures';
+import {
+  DEFAULT_BUDGET,
+  DEFAULT_HEADING_TOLERANCE_DEG,
+  DEFAULT_ROTATION_STEP_DEG,
+  DEFAULT_WINDOW_MARGIN,
+  PRIOR_GRID_STEP,
+  footprintM,
+  locatePhoto,
+  priorGrid,
+  type Located,
+  type Place,
+} from '../locate';
+import { MapSampler } from '../mapWindow';
+import { defaultModelPath } from '../modelInfo';
+import { fieldOfViewFromExif } from '../photoExif';
+import { DEFAULT_CONSENSUS, DEFAULT_ROBUST, DEFAULT_UNCERTAINTY } from '../registration';
+import { retrievePlaces } from '../retrieval';
+import { SatelliteIndex } from '../satelliteIndex';
+import { xfeatFit } from '../xfeat';
+
+const DEFAULT_RADIUS_M = 150;
+const DEFAULT_METHOD: FeatureMethod = 'xfeat';
+const COORD_DIGITS = 7;
+const METRE_DIGITS = 1;
+
+const USAGE = `usage: geoloc locate <image> --index <dir> [options]
+
+Registers one still photo against the imagery a satellite index was built from and prints
+its position as a GeoJSON Feature ([lon, lat]) with a 95% radius, heading, height and the
+photo's footprint. A photo that registers nowhere exits with status 2 and says why.
+
+  --index <dir>        satellite index (its manifest names the imagery)
+  --near <lat,lon>     a prior position: register around it (else retrieval proposes tiles)
+  --radius <m>         radius of the prior (default ${DEFAULT_RADIUS_M})
+  --heading <deg>      compass heading the photo's top faces, ±30° tried (else every 45°);
+                       a negative one as --heading=-4.7
+  --altitude <m>       height above ground (else the index's tile altitudes are tried)
+  --hfov <deg>         horizontal field of view (else from EXIF 35 mm-equivalent focal length)
+  --pitch <deg>        camera tilt forward from straight down (default 0, nadir)
+  --method <name>      local features: ${FEATURE_METHODS.join(', ')} (default ${DEFAULT_METHOD})
+  --robust <name>      OpenCV estimator: ${ROBUST_METHODS.join(', ')} (default ${DEFAULT_ROBUST.method})
+  --min-inliers <n>    fewest inliers of a registration (default ${DEFAULT_CONSENSUS.minInliers})
+  --budget <n>         most registrations tried (default ${DEFAULT_BUDGET})
+  --model <onnx>       embedding model for retrieval (default: the embedded model)
+`;
+
+/** Exit status of a photo that registered nowhere: an answer, not a failure of the command. */
+export const NOT_LOCATED_EXIT = 2;
+
+function parseNear(text: string): LatLon {
+  const [lat, lon, ...rest] = text.split(',').map(Number);
+  if (rest.length > 0 || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat!) > 90 || Math.abs(lon!) > 180) {
+    throw usageError(`--near must be lat,lon in degrees, got ${JSON.stringify(text)}`, USAGE);
+  }
+  return { lat: lat!, lon: lon! };
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw usageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, USAGE);
+  return value as T;
+}
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+
+export function locatedFeature(r: Located, method: FeatureMethod) {
+  const ring = [...r.footprint, r.footprint[0]!].map((p) => [round(p.lon, COORD_DIGITS), round(p.lat, COORD_DIGITS)]);
+  return {
+    type: 'Feature' as const,
+    geometry: { type: 'Point' as const, coordinates: [round(r.lon, COORD_DIGITS), round(r.lat, COORD_DIGITS)] },
+    properties: {
+      method: 'registered',
+      features: method,
+      radiusM: round(r.uncertainty.radiusM, METRE_DIGITS),
+      headingDeg: round(r.headingDeg, METRE_DIGITS),
+      headingDeg95: round(r.uncertainty.headingDeg95, METRE_DIGITS),
+      heightM: round(r.heightM, METRE_DIGITS),
+      heightM95: round(r.uncertainty.heightM95, METRE_DIGITS),
+      inliers: r.inliers,
+      matches: r.matches,
+      reprojectionErrorPx: round(r.reprojectionPx, 2),
+      reprojectionErrorM: round(r.reprojectionM, 2),
+      footprint: { type: 'Polygon' as const, coordinates: [ring] },
+      proposedBy: r.place.source,
+      attempts: r.attempts,
+      timingMs: { features: round(r.timing.featuresMs, 1), matching: round(r.timing.matchingMs, 1), estimation: round(r.timing.estimationMs, 1) },
+    },
+  };
+}
+
+export const locateCommand: Command = {
+  name: ['locate'],
+  summary: 'localize one still photo against the map: a GeoJSON Feature with its 95% radius',
+  usage: USAGE,
+  async run(argv) {
+    const { values, positionals } = parseOptions(
+      {
+        args: argv,
+        allowPositionals: true,
+        options: {
+          index: { type: 'string' },
+          near: { type: 'string' },
+          radius: { type: 'string' },
+          heading: { type: 'string' },
+          altitude: { type: 'string' },
+          hfov: { type: 'string' },
+          pitch: { type: 'string' },
+          method: { type: 'string' },
+          robust: { type: 'string' },
+          'min-inliers': { type: 'string' },
+          budget: { type: 'string' },
+          model: { type: 'string' },
+        },
+      },
+      USAGE,
+    );
+    if (positionals.length !== 1) throw usageError('locate takes one image', USAGE);
+    const image = positionals[0]!;
+    if (!existsSync(image)) throw new GeolocError('GEOLOC_ERR_FILE_NOT_FOUND', `photo ${image} does not exist`);
+    if (!values.index) throw usageError('--index is required', USAGE);
+    const method = oneOf('method', values.method, FEATURE_METHODS, DEFAULT_METHOD);
+    const robust = oneOf<RobustMethod>('robust', values.robust, ROBUST_METHODS, DEFAULT_ROBUST.method);
+    const near = values.near !== undefined ? parseNear(values.near) : undefined;
+    const radiusM = numberOption('radius', values.radius, DEFAULT_RADIUS_M, USAGE);
+    const headingDeg = numberOption('heading', values.heading, undefined, USAGE);
+    const altitudeM = numberOption('altitude', values.altitude, undefined, USAGE);
+    const pitchDeg = numberOption('pitch', values.pitch, 0, USAGE);
+    const budget = integerOption('budget', values.budget, DEFAULT_BUDGET, USAGE);
+    const minInliers = integerOption('min-inliers', values['min-inliers'], DEFAULT_CONSENSUS.minInliers, USAGE);
+
+    let decoded: { data: Buffer; info: sharp.OutputInfo };
+    try {
+      decoded = await sharp(image).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    } catch (cause) {
+      throw new GeolocError('GEOLOC_ERR_IMAGERY_UNREADABLE', `${image} could not be decoded as an image: ${(cause as Error).message}`, { cause });
+    }
+    const { width, height } = decoded.info;
+    let hfovDeg = numberOption('hfov', values.hfov, undefined, USAGE);
+    if (hfovDeg === undefined) {
+      const fov = await fieldOfViewFromExif(image, width, height);
+      if (fov.hfovDeg === undefined) {
+        throw new GeolocError('GEOLOC_ERR_HFOV_UNKNOWN', `the field of view of ${image} is unknown: ${fov.why}; add --hfov <degrees> (the camera's horizontal field of view)`);
+      }
+      hfovDeg = fov.hfovDeg;
+      say(`[locate] field of view ${hfovDeg.toFixed(1)}° from its ${fov.from}`);
+    }
+
+    const manifest = await readManifest(values.index);
+    const imageryPath = isAbsolute(manifest.imagery.path) ? manifest.imagery.path : resolve(values.index, manifest.imagery.path);
+    const sampler = new MapSampler(await openImagery(imageryPath, say));
+    const fit = xfeatFit(width, height);
+    const photo = { rgb: new Uint8Array(await sharp(decoded.data, { raw: { width, height, channels: 3 } }).resize(fit.width, fit.height).raw().toBuffer()), ...fit };
+    const heightsM = altitudeM !== undefined ? [altitudeM] : manifest.scales.map((s) => s.altitudeM);
+
+    let places: Place[];
+    if (near) {
+      const smallest = Math.min(...heightsM.map((h) => footprintM(fit, hfovDeg!, pitchDeg, h).heightM));
+      places = priorGrid(near, radiusM, smallest * PRIOR_GRID_STEP, `prior ${near.lat},${near.lon} ±${radiusM} m`);
+    } else {
+      const embedder = await EmbedderPool.create({ modelPath: values.model ?? defaultModelPath(), providers: ['cpu'] });
+      try {
+        const index = await SatelliteIndex.open(values.index, { model: embedder.info });
+        try {
+          places = await retrievePlaces(embedder, index, decoded.data, width, height, headingDeg, budget);
+        } finally {
+          await index.close();
+        }
+      } finally {
+        await embedder.close();
+      }
+    }
+
+    const worker = await FeatureWorker.start({ method });
+    try {
+      const result = await locatePhoto(worker, sampler, photo, places, {
+        hfovDeg,
+        pitchDeg,
+        ...(headingDeg !== undefined ? { headingDeg } : {}),
+        heightsM,
+        rotationStepDeg: DEFAULT_ROTATION_STEP_DEG,
+        headingToleranceDeg: DEFAULT_HEADING_TOLERANCE_DEG,
+        windowMargin: DEFAULT_WINDOW_MARGIN,
+        budget,
+        registration: {
+          match: { maxRatio: method === 'xfeat' ? DEFAULT_FLOAT_RATIO : DEFAULT_BINARY_RATIO },
+          robust: { ...DEFAULT_ROBUST, method: robust },
+          consensus: { ...DEFAULT_CONSENSUS, minInliers },
+          uncertainty: DEFAULT_UNCERTAINTY,
+        },
+      });
+      if (!result.ok) {
+        say(`geoloc: GEOLOC_ERR_NOT_LOCATED: ${image} registered nowhere: ${result.reason}`);
+        return NOT_LOCATED_EXIT;
+      }
+      process.stdout.write(JSON.stringify(locatedFeature(result, method)) + '\n');
+      return 0;
+    } finally {
+      await worker.close();
+    }
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * One worker thread for registration's blocking calls: local features (XFeat in ONNX Runtime,
+ * or OpenCV's ORB/AKAZE) and OpenCV's robust homography. OpenCV's WASM build is loaded here
+ * whatever the method, since every registration ends in findHomography.
+ */
+import { workerData } from 'node:worker_threads';
+import './ortEnvironment';
+import { bootstrapHomographies, robustHomography, type RobustOptions } from './homographyFit';
+import type { FeatureMethod, LocalFeatures } from './localFeatures';
+import { loadOpenCv, type OpenCv } from './opencv';
+import { opencvFeatures } from './opencvFeatures';
+import { serveRequests, type Reply } from './workerHost';
+import { XFeat } from './xfeat';
+
+export interface FeatureWorkerData {
+  method: FeatureMethod;
+  intraOpThreads?: number;
+}
+
+export type FeatureRequest =
+  | { type: 'extract'; rgb: Uint8Array; width: number; height: number }
+  | { type: 'homography'; src: Float64Array; dst: Float64Array; options: RobustOptions }
+  | { type: 'bootstrap'; src: Float64Array; dst: Float64Array; samples: number; seed: number };
+
+const data = workerData as FeatureWorkerData;
+let cv: OpenCv;
+let xfeat: XFeat | undefined;
+
+async function startup(): Promise<{ method: FeatureMethod }> {
+  cv = await loadOpenCv();
+  if (data.method === 'xfeat') xfeat = await XFeat.load(data.intraOpThreads);
+  return { method: data.method };
+}
+
+function transferOf(f: LocalFeatures): ArrayBuffer[] {
+  return [f.keypoints.buffer, f.descriptors.buffer, f.scores.buffer] as ArrayBuffer[];
+}
+
+async function handle(body: unknown): Promise<Reply> {
+  const request = body as FeatureRequest;
+  switch (request.type) {
+    case 'extract': {
+      const { rgb, width, height } = request;
+      const features = xfeat ? await xfeat.extract(rgb, width, height) : opencvFeatures(cv, data.method as 'orb' | 'akaze', rgb, width, height);
+      return { result: features, transfer: transferOf(features) };
+    }
+    case 'homography':
+      return { result: robustHomography(cv, request.src, request.dst, request.options) };
+    case 'bootstrap':
+      return { result: bootstrapHomographies(cv, request.src, request.dst, request.samples, request.seed) };
+  }
+}
+
+serveRequests(startup, handle);
