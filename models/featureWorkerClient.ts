@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FeatureRequest, FeatureWorkerData } from './featureWorker';
 import type { RobustFit, RobustOptions } from './homographyFit';
 import type { FeatureMethod, LocalFeatures } from './localFeatures';
+import './ortEnvironment';
 import { WorkerClient } from './workerClient';
 
 export interface FeatureWorkerOptions {
