@@ -1,0 +1,133 @@
+/**
+ * NMEA 0183 as a fix output: for each fix GGA (position, fix quality, HDOP), RMC (position,
+ * speed, course, date), VTG (course and speed, when the track has them) and GST (the error
+ * ellipse): what gpsd, QGroundControl and autopilots read from a GPS receiver.
+ *
+ * There is no altitude estimate, so GGA's altitude and geoid fields are empty (NMEA's null
+ * field): consumers see a 2-D fix. A lost track is fix quality 0 and RMC status V with empty
+ * position fields, as a receiver without a fix sends; GST and VTG are left out then.
+ */
+import { GeolocError } from '../core/errors';
+import type { FixFeature, FixProperties } from '../core/types';
+import { errorEllipse, horizontalCovariance, radius95 } from './horizontalError';
+import type { OutputFormat } from './outputFormat';
+
+export interface NmeaOptions {
+  /** the two letters before each sentence type: GP (GPS), GN (several constellations), … */
+  talker: string;
+}
+
+export const NMEA_DEFAULTS: NmeaOptions = { talker: 'GP' };
+
+/**
+ * HDOP is unitless; consumers turn it into metres with a range error of their own. gpsd's (3.22)
+ * error model makes its 95% horizontal error `eph` HDOP × 19 m (P_UERE_NO_DGPS), so HDOP =
+ * r95 / 19 m gives back the fix's 95% radius there.
+ */
+export const HDOP_RANGE_ERROR_95_M = 19;
+
+const GPS_FIX = '1';
+const NO_FIX = '0';
+/** RMC status and the NMEA 2.3 mode indicator of RMC and VTG */
+const VALID = 'A';
+const INVALID = 'V';
+const AUTONOMOUS = 'A';
+const NOT_VALID = 'N';
+
+const KNOTS_PER_MPS = 3600 / 1852;
+const KMH_PER_MPS = 3.6;
+const FULL_TURN_DEG = 360;
+const MINUTES_PER_DEGREE = 60;
+/** 1e-6 minute is 2 mm: finer than the fix's own 1e-7° */
+const MINUTE_DECIMALS = 6;
+/** mm.mmmmmm */
+const MINUTE_WIDTH = 2 + 1 + MINUTE_DECIMALS;
+const SPEED_DECIMALS = 3;
+const COURSE_DECIMALS = 2;
+const HDOP_DECIMALS = 2;
+const METRE_DECIMALS = 2;
+const ORIENTATION_DECIMALS = 1;
+const MS_PER_CENTISECOND = 10;
+const YEARS_PER_CENTURY = 100;
+const HEX = 16;
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** XOR of every character between `$` and `*`, as two upper-case hex digits. */
+export function nmeaChecksum(body: string): string {
+  let sum = 0;
+  for (let i = 0; i < body.length; i++) sum ^= body.charCodeAt(i);
+  return sum.toString(HEX).toUpperCase().padStart(2, '0');
+}
+
+/** `$<fields joined by commas>*<checksum>\r\n` */
+export function nmeaSentence(fields: readonly string[]): string {
+  const body = fields.join(',');
+  return `$${body}*${nmeaChecksum(body)}\r\n`;
+}
+
+/** UTC as hhmmss.ss and ddmmyy, from one rounding to the hundredth of a second. */
+function utc(now: Date): { time: string; date: string } {
+  const at = new Date(Math.round(now.getTime() / MS_PER_CENTISECOND) * MS_PER_CENTISECOND);
+  return {
+    time: `${two(at.getUTCHours())}${two(at.getUTCMinutes())}${two(at.getUTCSeconds())}.${two(at.getUTCMilliseconds() / MS_PER_CENTISECOND)}`,
+    date: `${two(at.getUTCDate())}${two(at.getUTCMonth() + 1)}${two(at.getUTCFullYear() % YEARS_PER_CENTURY)}`,
+  };
+}
+
+/** Degrees as (d)ddmm.mmmmmm and its hemisphere letter; rounded once, so minutes never read 60. */
+function angle(degrees: number, degreeDigits: number, positive: string, negative: string): [string, string] {
+  const scale = 10 ** MINUTE_DECIMALS;
+  const units = Math.round(Math.abs(degrees) * MINUTES_PER_DEGREE * scale);
+  const whole = Math.floor(units / (MINUTES_PER_DEGREE * scale));
+  const minutes = (units - whole * MINUTES_PER_DEGREE * scale) / scale;
+  const minuteText = minutes.toFixed(MINUTE_DECIMALS).padStart(MINUTE_WIDTH, '0');
+  return [`${String(whole).padStart(degreeDigits, '0')}${minuteText}`, degrees < 0 ? negative : positive];
+}
+
+const finite = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+/** Speed over ground and course over ground (true), as the fix has them. */
+function motion(properties: FixProperties): { speedMps?: number; courseDeg?: number } {
+  const speedMps = finite(properties.speedMps);
+  const heading = finite(properties.headingDeg);
+  return { speedMps, courseDeg: heading === undefined ? undefined : ((heading % FULL_TURN_DEG) + FULL_TURN_DEG) % FULL_TURN_DEG };
+}
+
+const fixed = (value: number | undefined, decimals: number) => (value === undefined ? '' : value.toFixed(decimals));
+
+export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
+  const { talker } = { ...NMEA_DEFAULTS, ...options };
+  if (!/^[A-Z]{2}$/.test(talker)) throw new GeolocError('GEOLOC_ERR_OUTPUT_OPTIONS', `the NMEA talker must be two capital letters (GP, GN, …), got ${JSON.stringify(talker)}`);
+  const sentence = (type: string, fields: readonly string[]) => Buffer.from(nmeaSentence([`${talker}${type}`, ...fields]), 'ascii');
+
+  return {
+    name: 'nmea',
+    encodeFix(feature: FixFeature, now: Date): Buffer[] {
+      const { time, date } = utc(now);
+      if (feature.properties.lost === true) {
+        return [sentence('GGA', [time, '', '', '', '', NO_FIX, '', '', '', 'M', '', 'M', '', '']), sentence('RMC', [time, INVALID, '', '', '', '', '', '', date, '', '', NOT_VALID])];
+      }
+      const [lon, lat] = feature.geometry.coordinates;
+      const [latText, ns] = angle(lat, 2, 'N', 'S');
+      const [lonText, ew] = angle(lon, 3, 'E', 'W');
+      const covariance = horizontalCovariance(feature.properties);
+      const ellipse = errorEllipse(covariance);
+      const hdop = radius95(covariance) / HDOP_RANGE_ERROR_95_M;
+      const { speedMps, courseDeg } = motion(feature.properties);
+      const knots = fixed(speedMps === undefined ? undefined : speedMps * KNOTS_PER_MPS, SPEED_DECIMALS);
+      const course = fixed(courseDeg, COURSE_DECIMALS);
+      const metres = (m: number) => m.toFixed(METRE_DECIMALS);
+      return [
+        // satellites used: none, so left empty; altitude and geoid separation unknown
+        sentence('GGA', [time, latText, ns, lonText, ew, GPS_FIX, '', hdop.toFixed(HDOP_DECIMALS), '', 'M', '', 'M', '', '']),
+        sentence('RMC', [time, VALID, latText, ns, lonText, ew, knots, course, date, '', '', AUTONOMOUS]),
+        ...(speedMps !== undefined || courseDeg !== undefined
+          ? [sentence('VTG', [course, 'T', '', 'M', knots, 'N', fixed(speedMps === undefined ? undefined : speedMps * KMH_PER_MPS, SPEED_DECIMALS), 'K', AUTONOMOUS])]
+          : []),
+        // RMS of the range residuals has no meaning here, nor has the altitude error
+        sentence('GST', [time, '', metres(ellipse.semiMajorM), metres(ellipse.semiMinorM), ellipse.orientationDeg.toFixed(ORIENTATION_DECIMALS), metres(Math.sqrt(covariance[0])), metres(Math.sqrt(covariance[2])), '']),
+      ];
+    },
+  };
+}
