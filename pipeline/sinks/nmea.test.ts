@@ -23,53 +23,59 @@ describe('NMEA checksum', () => {
 describe('nmeaFormat', () => {
   const nmea = nmeaFormat();
 
-  test('a fix: GGA, RMC, VTG and GST with the fields computed by hand', () => {
+  test('a fix: RMC, VTG, GST and GGA with the fields computed by hand', () => {
     // HDOP 1.2 ⇔ a 95% radius of 1.2 × 19 m; σ = 22.8 / 2.4477 = 9.31 m; 10 m/s = 19.438 kn = 36 km/h
     const fix = fixFeature(SPEC_LON, SPEC_LAT, { radiusM: 1.2 * HDOP_RANGE_ERROR_95_M, speedMps: 10, headingDeg: 84.4 });
     expect(text(nmea.encodeFix(fix, SPEC_TIME))).toEqual([
-      '$GPGGA,123519.00,4807.038000,N,01131.000002,E,1,,1.20,,M,,M,,*62\r\n',
       '$GPRMC,123519.00,A,4807.038000,N,01131.000002,E,19.438,84.40,230394,,,A*63\r\n',
       '$GPVTG,84.40,T,,M,19.438,N,36.000,K,A*07\r\n',
       '$GPGST,123519.00,,9.31,9.31,0.0,9.31,9.31,*5A\r\n',
+      '$GPGGA,123519.00,4807.038000,N,01131.000002,E,1,12,1.20,,M,,M,,*61\r\n',
     ]);
   });
 
-  test('a lost track: fix quality 0 and RMC status V, no position, no VTG or GST', () => {
+  test('a lost track: RMC status V, mode N, fix quality 0, every estimate empty, the same four sentences', () => {
     const fix = fixFeature(SPEC_LON, SPEC_LAT, { lost: true, speedMps: 10, headingDeg: 84.4 });
-    expect(text(nmea.encodeFix(fix, SPEC_TIME))).toEqual(['$GPGGA,123519.00,,,,,0,,,,M,,M,,*45\r\n', '$GPRMC,123519.00,V,,,,,,,230394,,,N*7F\r\n']);
+    expect(text(nmea.encodeFix(fix, SPEC_TIME))).toEqual([
+      '$GPRMC,123519.00,V,,,,,,,230394,,,N*7F\r\n',
+      '$GPVTG,,T,,M,,N,,K,N*2C\r\n',
+      '$GPGST,123519.00,,,,,,,*74\r\n',
+      '$GPGGA,123519.00,,,,,0,,,,M,,M,,*45\r\n',
+    ]);
   });
 
   test('south and west, and a minute that rounds up to the next degree', () => {
-    const [gga] = text(nmea.encodeFix(fixFeature(-151.2093, -33.8688), SPEC_TIME));
-    expect(gga!.split(',').slice(2, 6)).toEqual(['3352.128000', 'S', '15112.558000', 'W']);
-    const [edge] = text(nmea.encodeFix(fixFeature(-0.999999999, 47.999999999), SPEC_TIME));
-    expect(edge!.split(',').slice(2, 6)).toEqual(['4800.000000', 'N', '00100.000000', 'W']);
+    const gga = (lon: number, lat: number) => text(nmea.encodeFix(fixFeature(lon, lat), SPEC_TIME))[3]!.split(',').slice(2, 6);
+    expect(gga(-151.2093, -33.8688)).toEqual(['3352.128000', 'S', '15112.558000', 'W']);
+    expect(gga(-0.999999999, 47.999999999)).toEqual(['4800.000000', 'N', '00100.000000', 'W']);
   });
 
   test('time rounds to the hundredth once, date and all', () => {
-    const [, rmc] = text(nmea.encodeFix(fixFeature(SPEC_LON, SPEC_LAT), new Date('1999-12-31T23:59:59.996Z')));
+    const [rmc] = text(nmea.encodeFix(fixFeature(SPEC_LON, SPEC_LAT), new Date('1999-12-31T23:59:59.996Z')));
     expect(rmc!.split(',')[1]).toBe('000000.00');
     expect(rmc!.split(',')[9]).toBe('010100');
   });
 
-  test('without speed and course: empty RMC fields and no VTG', () => {
-    const sentences = text(nmea.encodeFix(fixFeature(SPEC_LON, SPEC_LAT), SPEC_TIME));
-    expect(sentences.map((s) => s.slice(3, 6))).toEqual(['GGA', 'RMC', 'GST']);
-    expect(sentences[1]!.split(',').slice(7, 9)).toEqual(['', '']);
+  test('without speed and course: their fields empty', () => {
+    const [rmc, vtg] = text(nmea.encodeFix(fixFeature(SPEC_LON, SPEC_LAT), SPEC_TIME));
+    expect(rmc!.split(',').slice(7, 9)).toEqual(['', '']);
+    expect(vtg).toBe('$GPVTG,,T,,M,,N,,K,A*23\r\n');
   });
 
   test('GST and HDOP follow the covariance when the fix has one', () => {
     // eigenvalues of [[10, 6], [6, 10]]: 16 and 4, the major axis north-east
     const fix = fixFeature(SPEC_LON, SPEC_LAT, { covarianceM2: [10, 6, 10] });
-    const [gga, , gst] = text(nmea.encodeFix(fix, SPEC_TIME));
+    const [, , gst, gga] = text(nmea.encodeFix(fix, SPEC_TIME));
     expect(gst!.split('*')[0]!.split(',').slice(3)).toEqual(['4.00', '2.00', '45.0', '3.16', '3.16', '']);
     // r95 = 2.4477 × √10 = 7.74 m; / 19 m
     expect(gga!.split(',')[8]).toBe('0.41');
   });
 
-  test('a talker of choice; anything but two capital letters is refused', () => {
-    expect(text(nmeaFormat({ talker: 'GN' }).encodeFix(fixFeature(SPEC_LON, SPEC_LAT), SPEC_TIME))[0]).toMatch(/^\$GNGGA,/);
+  test('a talker and a satellite count of choice; anything out of range is refused', () => {
+    const [, , , gga] = text(nmeaFormat({ talker: 'GN', satellites: 6 }).encodeFix(fixFeature(SPEC_LON, SPEC_LAT), SPEC_TIME));
+    expect(gga).toMatch(/^\$GNGGA,(?:[^,]*,){6}06,/);
     expect(() => nmeaFormat({ talker: 'gps' })).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_OUTPUT_OPTIONS' }));
+    expect(() => nmeaFormat({ satellites: 100 })).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_OUTPUT_OPTIONS' }));
   });
 
   test('every sentence fits in 82 characters and carries a valid checksum', () => {

@@ -1,13 +1,15 @@
 /**
- * NMEA 0183 as a fix output: for each fix GGA (position, fix quality, HDOP), RMC (position,
- * speed, course, date), VTG (course and speed, when the track has them) and GST (the error
- * ellipse): what gpsd, QGroundControl and autopilots read from a GPS receiver.
+ * NMEA 0183 as a fix output: for each fix RMC (position, speed, course, date), VTG (course and
+ * speed), GST (the error ellipse) and GGA (position, fix quality, HDOP): what gpsd,
+ * QGroundControl and autopilots read from a GPS receiver.
  *
  * There is no altitude estimate, so GGA's altitude and geoid fields are empty (NMEA's null
- * field): consumers see a 2-D fix. A lost track is fix quality 0 and RMC status V with empty
- * position fields, as a receiver without a fix sends; GST and VTG are left out then.
+ * field): consumers see a 2-D fix. Speed and course the track lacks are empty too. A lost
+ * track is fix quality 0, RMC status V and mode indicator N with every estimate empty, as a
+ * receiver without a fix sends.
  */
 import { GeolocError } from '../core/errors';
+import { definedOnly } from '../core/options';
 import type { FixFeature, FixProperties } from '../core/types';
 import { errorEllipse, horizontalCovariance, radius95 } from './horizontalError';
 import type { OutputFormat } from './outputFormat';
@@ -15,9 +17,17 @@ import type { OutputFormat } from './outputFormat';
 export interface NmeaOptions {
   /** the two letters before each sentence type: GP (GPS), GN (several constellations), … */
   talker: string;
+  /**
+   * GGA's "satellites in use". A fix from imagery uses none, but consumers gate on the count: gpsd
+   * reads a GGA without altitude as a 2-D fix only from 3 satellites on, ArduPilot and PX4 want 6
+   * by default. So a nominal count goes out with every fix; how good the fix is, HDOP and GST say.
+   */
+  satellites: number;
 }
 
-export const NMEA_DEFAULTS: NmeaOptions = { talker: 'GP' };
+export const NMEA_DEFAULTS: NmeaOptions = { talker: 'GP', satellites: 12 };
+/** GGA's field is two digits */
+const MAX_SATELLITES = 99;
 
 /**
  * HDOP is unitless; consumers turn it into metres with a range error of their own. gpsd's (3.22)
@@ -97,16 +107,28 @@ function motion(properties: FixProperties): { speedMps?: number; courseDeg?: num
 const fixed = (value: number | undefined, decimals: number) => (value === undefined ? '' : value.toFixed(decimals));
 
 export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
-  const { talker } = { ...NMEA_DEFAULTS, ...options };
+  const { talker, satellites } = { ...NMEA_DEFAULTS, ...definedOnly(options) };
   if (!/^[A-Z]{2}$/.test(talker)) throw new GeolocError('GEOLOC_ERR_OUTPUT_OPTIONS', `the NMEA talker must be two capital letters (GP, GN, …), got ${JSON.stringify(talker)}`);
+  if (!Number.isInteger(satellites) || satellites < 0 || satellites > MAX_SATELLITES) {
+    throw new GeolocError('GEOLOC_ERR_OUTPUT_OPTIONS', `the NMEA satellite count must be a whole number from 0 to ${MAX_SATELLITES}, got ${satellites}`);
+  }
+  const satellitesText = two(satellites);
   const sentence = (type: string, fields: readonly string[]) => Buffer.from(nmeaSentence([`${talker}${type}`, ...fields]), 'ascii');
 
   return {
     name: 'nmea',
     encodeFix(feature: FixFeature, now: Date): Buffer[] {
       const { time, date } = utc(now);
+      // The same four sentences every time, lost or not, GGA last: gpsd reports a fix on the last
+      // sentence that carried the cycle's time, and RMC with status V carries none, so with GGA
+      // anywhere else a lost fix would teach gpsd to report every later fix twice.
       if (feature.properties.lost === true) {
-        return [sentence('GGA', [time, '', '', '', '', NO_FIX, '', '', '', 'M', '', 'M', '', '']), sentence('RMC', [time, INVALID, '', '', '', '', '', '', date, '', '', NOT_VALID])];
+        return [
+          sentence('RMC', [time, INVALID, '', '', '', '', '', '', date, '', '', NOT_VALID]),
+          sentence('VTG', ['', 'T', '', 'M', '', 'N', '', 'K', NOT_VALID]),
+          sentence('GST', [time, '', '', '', '', '', '', '']),
+          sentence('GGA', [time, '', '', '', '', NO_FIX, '', '', '', 'M', '', 'M', '', '']),
+        ];
       }
       const [lon, lat] = feature.geometry.coordinates;
       const [latText, ns] = angle(lat, 2, 'N', 'S');
@@ -116,17 +138,16 @@ export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
       const hdop = radius95(covariance) / HDOP_RANGE_ERROR_95_M;
       const { speedMps, courseDeg } = motion(feature.properties);
       const knots = fixed(speedMps === undefined ? undefined : speedMps * KNOTS_PER_MPS, SPEED_DECIMALS);
+      const kmh = fixed(speedMps === undefined ? undefined : speedMps * KMH_PER_MPS, SPEED_DECIMALS);
       const course = fixed(courseDeg, COURSE_DECIMALS);
       const metres = (m: number) => m.toFixed(METRE_DECIMALS);
       return [
-        // satellites used: none, so left empty; altitude and geoid separation unknown
-        sentence('GGA', [time, latText, ns, lonText, ew, GPS_FIX, '', hdop.toFixed(HDOP_DECIMALS), '', 'M', '', 'M', '', '']),
         sentence('RMC', [time, VALID, latText, ns, lonText, ew, knots, course, date, '', '', AUTONOMOUS]),
-        ...(speedMps !== undefined || courseDeg !== undefined
-          ? [sentence('VTG', [course, 'T', '', 'M', knots, 'N', fixed(speedMps === undefined ? undefined : speedMps * KMH_PER_MPS, SPEED_DECIMALS), 'K', AUTONOMOUS])]
-          : []),
+        sentence('VTG', [course, 'T', '', 'M', knots, 'N', kmh, 'K', AUTONOMOUS]),
         // RMS of the range residuals has no meaning here, nor has the altitude error
         sentence('GST', [time, '', metres(ellipse.semiMajorM), metres(ellipse.semiMinorM), ellipse.orientationDeg.toFixed(ORIENTATION_DECIMALS), metres(Math.sqrt(covariance[0])), metres(Math.sqrt(covariance[2])), '']),
+        // altitude and geoid separation unknown
+        sentence('GGA', [time, latText, ns, lonText, ew, GPS_FIX, satellitesText, hdop.toFixed(HDOP_DECIMALS), '', 'M', '', 'M', '', '']),
       ];
     },
   };
