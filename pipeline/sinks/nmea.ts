@@ -1,12 +1,12 @@
 /**
- * NMEA 0183 as a fix output: for each fix RMC (position, speed, course, date), VTG (course and
- * speed), GST (the error ellipse) and GGA (position, fix quality, HDOP): what gpsd,
- * QGroundControl and autopilots read from a GPS receiver.
+ * NMEA 0183 as a fix output: for each fix GSA (fix mode, HDOP), RMC (position, speed, course,
+ * date), VTG (course and speed), GST (the error ellipse) and GGA (position, fix quality, HDOP):
+ * what gpsd, QGroundControl and autopilots read from a GPS receiver.
  *
  * There is no altitude estimate, so GGA's altitude and geoid fields are empty (NMEA's null
- * field): consumers see a 2-D fix. Speed and course the track lacks are empty too. A lost
- * track is fix quality 0, RMC status V and mode indicator N with every estimate empty, as a
- * receiver without a fix sends.
+ * field) and GSA says 2-D: consumers see a 2-D fix. Speed and course the track lacks are empty
+ * too. A lost track is fix quality 0, GSA mode 1, RMC status V and mode indicator N with every
+ * estimate empty, as a receiver without a fix sends.
  */
 import { GeolocError } from '../core/errors';
 import { definedOnly } from '../core/options';
@@ -38,6 +38,12 @@ export const HDOP_RANGE_ERROR_95_M = 19;
 
 const GPS_FIX = '1';
 const NO_FIX = '0';
+/** GSA: automatic 2-D/3-D selection, and the fix mode */
+const AUTOMATIC = 'A';
+const MODE_NO_FIX = '1';
+const MODE_2D = '2';
+/** GSA's twelve satellite-number fields */
+const NO_PRNS: readonly string[] = Array.from({ length: 12 }, () => '');
 /** RMC status and the NMEA 2.3 mode indicator of RMC and VTG */
 const VALID = 'A';
 const INVALID = 'V';
@@ -119,11 +125,13 @@ export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
     name: 'nmea',
     encodeFix(feature: FixFeature, now: Date): Buffer[] {
       const { time, date } = utc(now);
-      // The same four sentences every time, lost or not, GGA last: gpsd reports a fix on the last
-      // sentence that carried the cycle's time, and RMC with status V carries none, so with GGA
-      // anywhere else a lost fix would teach gpsd to report every later fix twice.
+      // The same five sentences every time, lost or not, GSA first and GGA last. gpsd reports a fix
+      // on the last sentence that carried the cycle's time, and RMC with status V carries none, so
+      // with GGA anywhere else a lost fix would teach it to report every later fix twice; and it
+      // turns HDOP into eph once per cycle, at its first fix sentence, so HDOP must come before.
       if (feature.properties.lost === true) {
         return [
+          sentence('GSA', [AUTOMATIC, MODE_NO_FIX, ...NO_PRNS, '', '', '']),
           sentence('RMC', [time, INVALID, '', '', '', '', '', '', date, '', '', NOT_VALID]),
           sentence('VTG', ['', 'T', '', 'M', '', 'N', '', 'K', NOT_VALID]),
           sentence('GST', [time, '', '', '', '', '', '', '']),
@@ -141,13 +149,16 @@ export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
       const kmh = fixed(speedMps === undefined ? undefined : speedMps * KMH_PER_MPS, SPEED_DECIMALS);
       const course = fixed(courseDeg, COURSE_DECIMALS);
       const metres = (m: number) => m.toFixed(METRE_DECIMALS);
+      const hdopText = hdop.toFixed(HDOP_DECIMALS);
       return [
+        // the satellites' numbers, PDOP and VDOP mean nothing here
+        sentence('GSA', [AUTOMATIC, MODE_2D, ...NO_PRNS, '', hdopText, '']),
         sentence('RMC', [time, VALID, latText, ns, lonText, ew, knots, course, date, '', '', AUTONOMOUS]),
         sentence('VTG', [course, 'T', '', 'M', knots, 'N', kmh, 'K', AUTONOMOUS]),
         // RMS of the range residuals has no meaning here, nor has the altitude error
         sentence('GST', [time, '', metres(ellipse.semiMajorM), metres(ellipse.semiMinorM), ellipse.orientationDeg.toFixed(ORIENTATION_DECIMALS), metres(Math.sqrt(covariance[0])), metres(Math.sqrt(covariance[2])), '']),
         // altitude and geoid separation unknown
-        sentence('GGA', [time, latText, ns, lonText, ew, GPS_FIX, satellitesText, hdop.toFixed(HDOP_DECIMALS), '', 'M', '', 'M', '', '']),
+        sentence('GGA', [time, latText, ns, lonText, ew, GPS_FIX, satellitesText, hdopText, '', 'M', '', 'M', '', '']),
       ];
     },
   };

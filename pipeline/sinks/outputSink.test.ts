@@ -83,9 +83,10 @@ describe('OutputSink', () => {
     const sink = open('beat', heartbeat, udp(receiver.port));
     await waitFor(() => receiver.datagrams.length >= 3, WAIT_MS, '3 heartbeats');
     await sink.close();
-    const count = receiver.datagrams.length;
+    // what left before close() resolved arrives; nothing after it
+    await waitFor(() => receiver.datagrams.length === sink.stats().sent, WAIT_MS, 'the last heartbeat');
     await sleep(100);
-    expect(receiver.datagrams.length).toBe(count);
+    expect(receiver.datagrams.length).toBe(sink.stats().sent);
     expect(new Set(receiver.datagrams.map(String))).toEqual(new Set(['beat']));
   });
 
