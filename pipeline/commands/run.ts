@@ -9,6 +9,8 @@ import { readsLive } from '../localize';
 import type { Command } from './command';
 import { openLocalizer, runPipeline, telemetryPriors } from '../session';
 import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
+import { closeOutputs, OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from '../outputArgs';
+import type { OutputSink } from '../sinks/outputSink';
 import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from './lifecycle';
 
 const USAGE = `usage: geoloc run --source <url|file|-> --index <dir> [--model <onnx>] [--out fixes.jsonl] [options]
@@ -21,7 +23,7 @@ Sources: a file, "-" (stdin), rtsp://, udp://, tcp://, srt:// (live streams reco
   --telemetry <file>   SRT/CSV track: altitude and heading become the tracker's priors
   --live / --no-live   newest-frame-wins (default for network sources) or lossless
   --serve [port]       also publish fixes on a WebSocket gateway (default port 8080)
-${PIPELINE_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
+${PIPELINE_ARGS_USAGE}${OUTPUT_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
 
 export const runCommand: Command = {
   name: ['run'],
@@ -32,17 +34,19 @@ export const runCommand: Command = {
     let gateway: Gateway | undefined;
     let writer: JsonlWriter | undefined;
     let localizer: Awaited<ReturnType<typeof openLocalizer>> | undefined;
+    let outputs: OutputSink[] = [];
     try {
       const serve = extractServeFlag(argv);
       const { values } = parseArgs({
         args: serve.argv,
-        options: { ...PIPELINE_ARG_OPTIONS, ...GATEWAY_ARG_OPTIONS, source: { type: 'string' }, out: { type: 'string' }, telemetry: { type: 'string' }, live: { type: 'boolean' } },
+        options: { ...PIPELINE_ARG_OPTIONS, ...GATEWAY_ARG_OPTIONS, ...OUTPUT_ARG_OPTIONS, source: { type: 'string' }, out: { type: 'string' }, telemetry: { type: 'string' }, live: { type: 'boolean' } },
         allowNegative: true,
         strict: true,
       });
       if (!values.source) throw new GeolocError('GEOLOC_ERR_USAGE', '--source <url|file|-> is required');
       const config = configFromArgs(values);
       const track = values.telemetry ? readTelemetry(values.telemetry) : undefined;
+      outputs = openOutputs(values, logger);
       localizer = await openLocalizer(values.model, values.index, config, !readsLive(values.source, { live: values.live }), logger);
       gateway = await openServeGateway(serve.port, values, logger);
       writer = JsonlWriter.open(values.out);
@@ -51,17 +55,22 @@ export const runCommand: Command = {
         config,
         localizer,
         logger,
-        sinks: commandSinks(writer, gateway, config.flight),
+        sinks: commandSinks(writer, gateway, config.flight, outputs),
         live: values.live,
         priorsAt: track ? telemetryPriors(track.records) : undefined,
       });
-      logger.log({ level: 'info', message: `${run.stats.framesIn} frames in, ${run.stats.fixesOut} fixes out, ${run.stats.droppedFrames} dropped, in ${run.wallSeconds.toFixed(1)} s` });
+      await closeOutputs(outputs);
+      logger.log({
+        level: 'info',
+        message: `${run.stats.framesIn} frames in, ${run.stats.fixesOut} fixes out, ${run.stats.droppedFrames} dropped, in ${run.wallSeconds.toFixed(1)} s`,
+        ...(outputs.length > 0 ? { outputs: outputsReport(outputs) } : {}),
+      });
       return await exitAfterServing(gateway, run.interrupted, logger, 'the source ended');
     } catch (err) {
       return reportFailure('run', err);
     } finally {
       writer?.close();
-      await Promise.all([localizer?.close(), gateway?.close()]);
+      await Promise.all([closeOutputs(outputs), localizer?.close(), gateway?.close()]);
     }
   },
 };
