@@ -110,6 +110,13 @@ function motion(properties: FixProperties): { speedMps?: number; courseDeg?: num
   return { speedMps, courseDeg: heading === undefined ? undefined : ((heading % FULL_TURN_DEG) + FULL_TURN_DEG) % FULL_TURN_DEG };
 }
 
+/** The sentences as one buffer, sliced: one copy out of the JavaScript heap per fix instead of one per sentence. */
+function messages(sentences: readonly string[]): Buffer[] {
+  const all = Buffer.from(sentences.join(''), 'latin1');
+  let at = 0;
+  return sentences.map((sentence) => all.subarray(at, (at += sentence.length)));
+}
+
 const fixed = (value: number | undefined, decimals: number) => (value === undefined ? '' : value.toFixed(decimals));
 
 export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
@@ -119,47 +126,48 @@ export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
     throw new GeolocError('GEOLOC_ERR_OUTPUT_OPTIONS', `the NMEA satellite count must be a whole number from 0 to ${MAX_SATELLITES}, got ${satellites}`);
   }
   const satellitesText = two(satellites);
-  const sentence = (type: string, fields: readonly string[]) => Buffer.from(nmeaSentence([`${talker}${type}`, ...fields]), 'ascii');
+  const sentence = (type: string, fields: readonly string[]) => nmeaSentence([`${talker}${type}`, ...fields]);
 
   return {
     name: 'nmea',
-    encodeFix(feature: FixFeature, now: Date): Buffer[] {
-      const { time, date } = utc(now);
-      // The same five sentences every time, lost or not, GSA first and GGA last. gpsd reports a fix
-      // on the last sentence that carried the cycle's time, and RMC with status V carries none, so
-      // with GGA anywhere else a lost fix would teach it to report every later fix twice; and it
-      // turns HDOP into eph once per cycle, at its first fix sentence, so HDOP must come before.
-      if (feature.properties.lost === true) {
-        return [
-          sentence('GSA', [AUTOMATIC, MODE_NO_FIX, ...NO_PRNS, '', '', '']),
-          sentence('RMC', [time, INVALID, '', '', '', '', '', '', date, '', '', NOT_VALID]),
-          sentence('VTG', ['', 'T', '', 'M', '', 'N', '', 'K', NOT_VALID]),
-          sentence('GST', [time, '', '', '', '', '', '', '']),
-          sentence('GGA', [time, '', '', '', '', NO_FIX, '', '', '', 'M', '', 'M', '', '']),
-        ];
-      }
-      const [lon, lat] = feature.geometry.coordinates;
-      const [latText, ns] = angle(lat, 2, 'N', 'S');
-      const [lonText, ew] = angle(lon, 3, 'E', 'W');
-      const covariance = horizontalCovariance(feature.properties);
-      const ellipse = errorEllipse(covariance);
-      const hdop = radius95(covariance) / HDOP_RANGE_ERROR_95_M;
-      const { speedMps, courseDeg } = motion(feature.properties);
-      const knots = fixed(speedMps === undefined ? undefined : speedMps * KNOTS_PER_MPS, SPEED_DECIMALS);
-      const kmh = fixed(speedMps === undefined ? undefined : speedMps * KMH_PER_MPS, SPEED_DECIMALS);
-      const course = fixed(courseDeg, COURSE_DECIMALS);
-      const metres = (m: number) => m.toFixed(METRE_DECIMALS);
-      const hdopText = hdop.toFixed(HDOP_DECIMALS);
-      return [
-        // the satellites' numbers, PDOP and VDOP mean nothing here
-        sentence('GSA', [AUTOMATIC, MODE_2D, ...NO_PRNS, '', hdopText, '']),
-        sentence('RMC', [time, VALID, latText, ns, lonText, ew, knots, course, date, '', '', AUTONOMOUS]),
-        sentence('VTG', [course, 'T', '', 'M', knots, 'N', kmh, 'K', AUTONOMOUS]),
-        // RMS of the range residuals has no meaning here, nor has the altitude error
-        sentence('GST', [time, '', metres(ellipse.semiMajorM), metres(ellipse.semiMinorM), ellipse.orientationDeg.toFixed(ORIENTATION_DECIMALS), metres(Math.sqrt(covariance[0])), metres(Math.sqrt(covariance[2])), '']),
-        // altitude and geoid separation unknown
-        sentence('GGA', [time, latText, ns, lonText, ew, GPS_FIX, satellitesText, hdopText, '', 'M', '', 'M', '', '']),
-      ];
-    },
+    encodeFix: (feature, now) => messages(sentences(feature, now)),
   };
+
+  function sentences(feature: FixFeature, now: Date): string[] {
+    const { time, date } = utc(now);
+    // The same five sentences every time, lost or not, GSA first and GGA last. gpsd reports a fix
+    // on the last sentence that carried the cycle's time, and RMC with status V carries none, so
+    // with GGA anywhere else a lost fix would teach it to report every later fix twice; and it
+    // turns HDOP into eph once per cycle, at its first fix sentence, so HDOP must come before.
+    if (feature.properties.lost === true) {
+      return [
+        sentence('GSA', [AUTOMATIC, MODE_NO_FIX, ...NO_PRNS, '', '', '']),
+        sentence('RMC', [time, INVALID, '', '', '', '', '', '', date, '', '', NOT_VALID]),
+        sentence('VTG', ['', 'T', '', 'M', '', 'N', '', 'K', NOT_VALID]),
+        sentence('GST', [time, '', '', '', '', '', '', '']),
+        sentence('GGA', [time, '', '', '', '', NO_FIX, '', '', '', 'M', '', 'M', '', '']),
+      ];
+    }
+    const [lon, lat] = feature.geometry.coordinates;
+    const [latText, ns] = angle(lat, 2, 'N', 'S');
+    const [lonText, ew] = angle(lon, 3, 'E', 'W');
+    const covariance = horizontalCovariance(feature.properties);
+    const ellipse = errorEllipse(covariance);
+    const { speedMps, courseDeg } = motion(feature.properties);
+    const knots = fixed(speedMps === undefined ? undefined : speedMps * KNOTS_PER_MPS, SPEED_DECIMALS);
+    const kmh = fixed(speedMps === undefined ? undefined : speedMps * KMH_PER_MPS, SPEED_DECIMALS);
+    const course = fixed(courseDeg, COURSE_DECIMALS);
+    const metres = (m: number) => m.toFixed(METRE_DECIMALS);
+    const hdop = (radius95(covariance) / HDOP_RANGE_ERROR_95_M).toFixed(HDOP_DECIMALS);
+    return [
+      // the satellites' numbers, PDOP and VDOP mean nothing here
+      sentence('GSA', [AUTOMATIC, MODE_2D, ...NO_PRNS, '', hdop, '']),
+      sentence('RMC', [time, VALID, latText, ns, lonText, ew, knots, course, date, '', '', AUTONOMOUS]),
+      sentence('VTG', [course, 'T', '', 'M', knots, 'N', kmh, 'K', AUTONOMOUS]),
+      // RMS of the range residuals has no meaning here, nor has the altitude error
+      sentence('GST', [time, '', metres(ellipse.semiMajorM), metres(ellipse.semiMinorM), ellipse.orientationDeg.toFixed(ORIENTATION_DECIMALS), metres(Math.sqrt(covariance[0])), metres(Math.sqrt(covariance[2])), '']),
+      // altitude and geoid separation unknown
+      sentence('GGA', [time, latText, ns, lonText, ew, GPS_FIX, satellitesText, hdop, '', 'M', '', 'M', '', '']),
+    ];
+  }
 }

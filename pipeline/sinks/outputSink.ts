@@ -6,6 +6,7 @@
  * the oldest, a stalled stream cut off at a byte limit), never the pipeline or the other
  * outputs, and the output reconnects with the pipeline's backoff for as long as the run lasts.
  */
+import { performance } from 'node:perf_hooks';
 import { backoffDelayMs, type BackoffPolicy, DEFAULT_BACKOFF } from '../core/backoff';
 import { GeolocError } from '../core/errors';
 import { type Logger, silentLogger } from '../core/log';
@@ -74,6 +75,8 @@ export class OutputSink implements PipelineSink {
   private outage = false;
   /** the newest fix the rate limit holds back, and the time it stands for */
   private held: { feature: FixFeature; at: Date } | undefined;
+  /** when the last fix was encoded (performance.now()), and the wait for the held one */
+  private releasedAt = Number.NEGATIVE_INFINITY;
   private paceTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly periodicTimer: NodeJS.Timeout | undefined;
@@ -96,11 +99,14 @@ export class OutputSink implements PipelineSink {
     this.connect();
   }
 
-  /** As a pipeline sink: takes the fix, or keeps it back as the newest when the rate limit says wait. */
+  /** As a pipeline sink: takes the fix, or keeps it back as the newest until the rate limit lets it go. */
   fix(feature: FixFeature): void {
     if (this.closing) return;
     this.held = { feature, at: this.options.fixTime(feature) };
-    if (this.paceTimer === undefined) this.release();
+    if (this.paceTimer !== undefined) return;
+    const waitMs = this.releasedAt + this.intervalMs - performance.now();
+    if (waitMs <= 0) this.release();
+    else this.paceTimer = setTimeout(() => this.release(), waitMs).unref();
   }
 
   stats(): OutputStats {
@@ -115,14 +121,13 @@ export class OutputSink implements PipelineSink {
     return (this.closing ??= this.shutdown());
   }
 
-  /** Encodes the held fix, if any, and holds the next one back for an interval. */
+  /** Encodes the held fix; the next one waits until an interval has passed since. */
   private release(): void {
-    const held = this.held;
+    const held = this.held!;
     this.held = undefined;
     this.paceTimer = undefined;
-    if (!held) return;
+    this.releasedAt = performance.now();
     this.enqueue(this.encode(() => this.format.encodeFix(held.feature, held.at)));
-    this.paceTimer = setTimeout(() => this.release(), this.intervalMs).unref();
   }
 
   /** A format that throws costs its own output that message, never the pipeline (release() runs on timers too). */
@@ -283,8 +288,7 @@ export class OutputSink implements PipelineSink {
     clearTimeout(this.paceTimer);
     clearTimeout(this.reconnectTimer);
     // the fix the rate limit held back is the newest word: it goes too
-    if (this.held) this.enqueue(this.encode(() => this.format.encodeFix(this.held!.feature, this.held!.at)));
-    this.held = undefined;
+    if (this.held) this.release();
     const deadline = Date.now() + this.options.closeTimeoutMs;
     const within = (work: Promise<void>) =>
       new Promise<void>((resolve) => {

@@ -29,10 +29,16 @@ export interface Transport {
 
 /**
  * A stream (a TCP socket, a file) as a Connection. A failed write is the stream's failure: it is
- * reported once, by onLost, and the messages it held were never `done`.
+ * reported once, by onLost, and the messages it held were never `done`. The messages written in
+ * one turn of the event loop leave together, in one system call (cork until the next tick).
  */
 export function streamConnection(stream: Writable, events: ConnectionEvents): Connection {
   let over = false;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    stream.uncork();
+  };
   const lost = (err?: Error) => {
     if (over) return;
     over = true;
@@ -43,6 +49,11 @@ export function streamConnection(stream: Writable, events: ConnectionEvents): Co
   stream.on('close', () => lost());
   return {
     write(message, done) {
+      if (!corked) {
+        corked = true;
+        stream.cork();
+        process.nextTick(uncork);
+      }
       stream.write(message, (err) => {
         if (!err) done();
       });
