@@ -41,6 +41,9 @@ const OUTPUT_KINDS: readonly OutputKind[] = [
   },
 ];
 
+/** the output flags' names (--nmea, …), for the benchmark that turns every output on */
+export const OUTPUT_NAMES: readonly string[] = OUTPUT_KINDS.map((kind) => kind.name);
+
 const stringFlag = { type: 'string' } as const;
 
 /** parseArgs definitions of the output flags. */
