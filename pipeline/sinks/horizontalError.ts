@@ -5,8 +5,10 @@
  */
 import type { FixProperties } from '../core/types';
 
+/** what a fix's radiusM holds of the true positions */
+const RADIUS_COVERAGE = 0.95;
 /** A circular 2-D normal holds 95% within this many σ: √χ²₂(0.95) = √(−2 ln 0.05) ≈ 2.4477. */
-export const SIGMAS_PER_R95 = Math.sqrt(-2 * Math.log(1 - 0.95));
+export const SIGMAS_PER_R95 = Math.sqrt(-2 * Math.log(1 - RADIUS_COVERAGE));
 
 /** Horizontal position covariance, m²: [north·north, north·east, east·east]. */
 export type HorizontalCovariance = readonly [nn: number, ne: number, ee: number];

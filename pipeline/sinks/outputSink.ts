@@ -75,7 +75,7 @@ export class OutputSink implements PipelineSink {
   private outage = false;
   /** the newest fix the rate limit holds back, and the time it stands for */
   private held: { feature: FixFeature; at: Date } | undefined;
-  /** when the last fix was encoded (performance.now()), and the wait for the held one */
+  /** when the last fix was encoded, performance.now() */
   private releasedAt = Number.NEGATIVE_INFINITY;
   private paceTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -84,6 +84,7 @@ export class OutputSink implements PipelineSink {
   private closing: Promise<void> | undefined;
   private closed = false;
   private wakeCloser: (() => void) | undefined;
+  private encoderFailed = false;
 
   /** `name`: the output's name in logs, metrics and reports (the format's, numbered when it has several targets) */
   constructor(
@@ -130,13 +131,19 @@ export class OutputSink implements PipelineSink {
     this.enqueue(this.encode(() => this.format.encodeFix(held.feature, held.at)));
   }
 
-  /** A format that throws costs its own output that message, never the pipeline (release() runs on timers too). */
+  /**
+   * A format that throws costs its own output that fix, never the pipeline (release() runs on
+   * timers too): counted each time, said once.
+   */
   private encode(encode: () => Buffer[]): Buffer[] {
     try {
       return encode();
     } catch (err) {
       this.counts.errors += 1;
-      this.options.logger.log({ level: 'warn', message: `${this.name} → ${this.transport.target}: the ${this.format.name} encoder failed (${(err as Error).message}); message skipped` });
+      if (!this.encoderFailed) {
+        this.options.logger.log({ level: 'warn', message: `${this.name} → ${this.transport.target}: the ${this.format.name} encoder failed (${(err as Error).message}); skipped, and later failures are only counted` });
+      }
+      this.encoderFailed = true;
       return [];
     }
   }

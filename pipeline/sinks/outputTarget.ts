@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { GeolocError } from '../core/errors';
 import { fileTransport } from './fileTransport';
-import { tcpTransport, type TcpTransportOptions } from './tcpTransport';
+import { tcpTransport } from './tcpTransport';
 import type { Transport } from './transport';
 import { udpTransport } from './udpTransport';
 
@@ -36,12 +36,12 @@ export function parseOutputTarget(text: string): OutputTarget {
 }
 
 /** The transport of a target. `lines`: a text format, written to files one message a line. */
-export function transportFor(target: OutputTarget, options: { lines: boolean } & Partial<TcpTransportOptions>): Transport {
+export function transportFor(target: OutputTarget, options: { lines: boolean }): Transport {
   switch (target.kind) {
     case 'udp':
       return udpTransport(target.host, target.port);
     case 'tcp':
-      return tcpTransport(target.host, target.port, options);
+      return tcpTransport(target.host, target.port);
     case 'file':
       return fileTransport(target.path, options);
   }

@@ -20,9 +20,9 @@ export function straightFlight(count: number, options: { rateHz?: number; speedM
   const { rateHz = 10, speedMps = 12.5, lostEvery = 0, lon = 7.5, lat = 46.5 } = options;
   const round = (v: number, d = DECIMALS) => Number(v.toFixed(d));
   const stepDeg = speedMps / rateHz / Math.SQRT2 / M_PER_DEG_LAT;
+  const cosLat = Math.cos((lat * Math.PI) / 180);
   return Array.from({ length: count }, (_, frame) => {
     const lost = lostEvery > 0 && frame % lostEvery === lostEvery - 1;
-    const cosLat = Math.cos((lat * Math.PI) / 180);
     return fixFeature(round(lon + (frame * stepDeg) / cosLat), round(lat + frame * stepDeg), {
       frame,
       t: round(frame / rateHz, 3),
