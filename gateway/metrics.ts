@@ -3,6 +3,7 @@
  * one process (tests, benchmarks) keep separate counts.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OutputStats } from '../pipeline/core/types';
 
 /** Why a WebSocket connection or message was refused. */
 export type WsRejectReason =
@@ -33,7 +34,22 @@ export interface PipelineMetrics {
   framesIn: { inc(count?: number): void };
   framesDropped: { inc(count?: number): void };
   inferenceLatency: { observe(ms: number): void };
+  /** Shows the fix outputs' counts (NMEA, MAVLink, CoT sinks), read from `outputs` at each scrape. */
+  watchOutputs(outputs: () => readonly OutputStats[]): void;
 }
+
+/** OutputStats' counts as Prometheus counters, and its momentary values as gauges. */
+const OUTPUT_COUNTERS = {
+  sent: ['geoloc_output_messages_sent_total', 'Messages a fix output handed to its transport'],
+  dropped: ['geoloc_output_messages_dropped_total', 'Messages a fix output discarded unsent (queue full, connection lost or cut off)'],
+  errors: ['geoloc_output_errors_total', 'Failures of a fix output: connects refused or timed out, datagrams refused, connections lost or cut off'],
+  cutOffs: ['geoloc_output_cut_offs_total', 'Stream consumers a fix output cut off for leaving too many bytes unread'],
+} as const;
+const OUTPUT_GAUGES = {
+  connected: ['geoloc_output_connected', '1 while a fix output has its transport open'],
+  queued: ['geoloc_output_queued_messages', 'Messages a fix output holds for want of a connection'],
+  bufferedBytes: ['geoloc_output_buffered_bytes', 'Bytes a fix output handed to its connection that have not left'],
+} as const;
 
 const INFERENCE_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
@@ -91,6 +107,7 @@ export class GatewayMetrics implements PipelineMetrics {
   });
   readonly clients: Gauge;
   readonly bytesQueued: Gauge;
+  private readonly outputSources: Array<() => readonly OutputStats[]> = [];
 
   constructor(sources: { clientCount(): number; bytesQueued(): number; connections(): number; waitingConnections(): number }) {
     this.clients = new Gauge({
@@ -133,6 +150,33 @@ export class GatewayMetrics implements PipelineMetrics {
         this.set(process.memoryUsage.rss());
       },
     });
+    const outputs = () => this.outputSources.flatMap((source) => source());
+    const labelNames = ['output', 'target'];
+    for (const [field, [name, help]] of Object.entries(OUTPUT_COUNTERS) as Array<[keyof typeof OUTPUT_COUNTERS, readonly [string, string]]>) {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        // the sinks keep the counts; each scrape copies them
+        collect() {
+          this.reset();
+          for (const o of outputs()) this.inc({ output: o.name, target: o.target }, o[field]);
+        },
+      });
+    }
+    for (const [field, [name, help]] of Object.entries(OUTPUT_GAUGES) as Array<[keyof typeof OUTPUT_GAUGES, readonly [string, string]]>) {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const o of outputs()) this.set({ output: o.name, target: o.target }, Number(o[field]));
+        },
+      });
+    }
     // Every reason shows up as 0 before its first occurrence, so a scrape always lists them.
     const wsReasons: WsRejectReason[] = ['host', 'unauthorized', 'origin', 'too_many_connections', 'not_found', 'malformed', 'unknown_type', 'payload_too_large', 'too_many_subscriptions'];
     const httpReasons: HttpRejectReason[] = ['host', 'tile_bad_path', 'tile_not_found', 'bad_path', 'not_found', 'method', 'unauthorized', 'internal'];
@@ -144,6 +188,10 @@ export class GatewayMetrics implements PipelineMetrics {
     for (const reason of terminateReasons) this.wsTerminated.inc({ reason }, 0);
     for (const limit of limits) this.connectionsRefused.inc({ limit }, 0);
     for (const reason of clientErrorReasons) this.clientErrors.inc({ reason }, 0);
+  }
+
+  watchOutputs(outputs: () => readonly OutputStats[]): void {
+    this.outputSources.push(outputs);
   }
 
   rejectWs(reason: WsRejectReason): void {

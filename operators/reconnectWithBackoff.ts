@@ -1,12 +1,9 @@
 import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { backoffDelayMs, type BackoffPolicy, DEFAULT_BACKOFF } from '../pipeline/core/backoff';
 import { GeolocError, isGeolocError } from '../pipeline/core/errors';
 import { type Logger, silentLogger } from '../pipeline/core/log';
 
-export interface ReconnectOptions {
-  /** wait before the first reconnect; each failed attempt doubles it */
-  initialDelayMs: number;
-  /** the longest wait between attempts */
-  maxDelayMs: number;
+export interface ReconnectOptions extends BackoffPolicy {
   /** consecutive failed attempts before giving up (a delivered value resets the count) */
   maxAttempts: number;
   /** which errors mean "the stream went away" rather than "this will never work" */
@@ -18,8 +15,7 @@ export interface ReconnectOptions {
 }
 
 export const DEFAULT_RECONNECT_OPTIONS: ReconnectOptions = {
-  initialDelayMs: 500,
-  maxDelayMs: 8000,
+  ...DEFAULT_BACKOFF,
   maxAttempts: 8,
   isRetriable: (err) => isGeolocError(err, 'GEOLOC_ERR_STREAM_LOST'),
   describe: 'live stream',
@@ -60,7 +56,7 @@ export function reconnectWithBackoff<T>(options: Partial<ReconnectOptions> = {})
           );
           return;
         }
-        const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (failures - 1));
+        const delayMs = backoffDelayMs({ initialDelayMs, maxDelayMs }, failures);
         logger.log({ level: 'warn', code: 'GEOLOC_ERR_STREAM_LOST', message: `${describe} lost (${reason}); reconnecting in ${delayMs} ms, attempt ${failures} of ${maxAttempts}`, attempt: failures, delayMs });
         wait = scheduler.schedule(connect, delayMs);
       };

@@ -10,6 +10,7 @@ import { type Summary, summarize } from './core/stats';
 import { telemetryAt, type TelemetryRecord } from './telemetry';
 import type { TrackEstimate } from './tracking/types';
 import type { Candidate } from './core/types';
+import type { OutputsReport } from './outputArgs';
 
 export interface ReplayReport {
   video: string;
@@ -38,6 +39,8 @@ export interface ReplayReport {
   index: { dir: string; tiles: number; dim: number; modelSha256: string; scales: number[] };
   config: Record<string, unknown>;
   warnings: string[];
+  /** what each fix output (--nmea, …) sent, dropped and failed, when there were any */
+  outputs?: OutputsReport;
 }
 
 export class ReplayScorer {
@@ -118,6 +121,7 @@ export function formatReport(report: ReplayReport): string {
     `  radius  95% radius holds the truth for ${fmt(report.coverage95 * PERCENT)}% of ${report.fixesWithTruth} fixes (median radius ${fmt(report.radiusM.p50)} m)`,
     `  latency p50 ${fmt(report.latencyMs.p50)} ms, p95 ${fmt(report.latencyMs.p95)} ms`,
     ...(report.fixesWithoutTruth ? [`  ${report.fixesWithoutTruth} fixes had no ground truth (telemetry ${report.telemetry.path} ends at ${fmt(report.telemetry.endsAtS, 2)} s)`] : []),
+    ...Object.entries(report.outputs ?? {}).map(([name, o]) => `  output  ${name} → ${o.target}: ${o.sent} sent, ${o.dropped} dropped, ${o.errors} errors${o.cutOffs ? `, ${o.cutOffs} cut off` : ''}`),
     ...report.warnings.map((w) => `  warning ${w}`),
   ].join('\n');
 }

@@ -9,6 +9,8 @@ import { formatReport } from '../replayReport';
 import type { Command } from './command';
 import { type Localizer, openLocalizer } from '../session';
 import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
+import { closeOutputs, OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from '../outputArgs';
+import type { OutputSink } from '../sinks/outputSink';
 import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from './lifecycle';
 
 const USAGE = `usage: geoloc replay <video> --telemetry <srt|csv> --index <dir> --report report.json [--model <onnx>] [--realtime] [options]
@@ -21,7 +23,7 @@ error percentiles, how often the 95% radius holds the truth, throughput and late
   --out <file>         also write the fixes as JSONL
   --realtime           read the video at its own speed, newest frame wins (as a live feed)
   --serve [port]       also publish fixes on a WebSocket gateway (default port 8080)
-${PIPELINE_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
+${PIPELINE_ARGS_USAGE}${OUTPUT_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
 
 export const replayCommand: Command = {
   name: ['replay'],
@@ -32,11 +34,12 @@ export const replayCommand: Command = {
     let localizer: Localizer | undefined;
     let writer: JsonlWriter | undefined;
     let gateway: Gateway | undefined;
+    let outputs: OutputSink[] = [];
     try {
       const serve = extractServeFlag(argv);
       const { values, positionals } = parseArgs({
         args: serve.argv,
-        options: { ...PIPELINE_ARG_OPTIONS, ...GATEWAY_ARG_OPTIONS, telemetry: { type: 'string' }, report: { type: 'string' }, out: { type: 'string' }, realtime: { type: 'boolean' } },
+        options: { ...PIPELINE_ARG_OPTIONS, ...GATEWAY_ARG_OPTIONS, ...OUTPUT_ARG_OPTIONS, telemetry: { type: 'string' }, report: { type: 'string' }, out: { type: 'string' }, realtime: { type: 'boolean' } },
         allowPositionals: true,
         allowNegative: true,
         strict: true,
@@ -46,6 +49,7 @@ export const replayCommand: Command = {
       if (!values.telemetry) throw new GeolocError('GEOLOC_ERR_USAGE', '--telemetry <srt|csv> is required: the flight track the fixes are scored against');
       if (!values.report) throw new GeolocError('GEOLOC_ERR_USAGE', '--report <file> is required: where the JSON report goes');
       const config = configFromArgs(values);
+      outputs = openOutputs(values, logger);
       localizer = await openLocalizer(values.model, values.index, config, !values.realtime, logger);
       gateway = await openServeGateway(serve.port, values, logger);
       writer = values.out ? JsonlWriter.open(values.out) : undefined;
@@ -55,9 +59,11 @@ export const replayCommand: Command = {
         config,
         localizer,
         logger,
-        sinks: commandSinks(writer, gateway, config.flight),
+        sinks: commandSinks(writer, gateway, config.flight, outputs),
         realtime: values.realtime,
       });
+      await closeOutputs(outputs);
+      if (outputs.length > 0) report.outputs = outputsReport(outputs);
       writeReport(values.report, report);
       process.stderr.write(`${formatReport(report)}\n  report  ${values.report}\n`);
       return await exitAfterServing(gateway, interrupted, logger, 'replay done');
@@ -65,7 +71,7 @@ export const replayCommand: Command = {
       return reportFailure('replay', err);
     } finally {
       writer?.close();
-      await Promise.all([localizer?.close(), gateway?.close()]);
+      await Promise.all([closeOutputs(outputs), localizer?.close(), gateway?.close()]);
     }
   },
 };

@@ -9,6 +9,8 @@ import { readsLive } from '../localize';
 import type { Command } from './command';
 import { openLocalizer, runPipeline, STOP_DRAIN_TIMEOUT_MS, telemetryPriors } from '../session';
 import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
+import { closeOutputs, OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from '../outputArgs';
+import type { OutputSink } from '../sinks/outputSink';
 import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from './lifecycle';
 
 const USAGE = `usage: geoloc run --source <url|file|-> --index <dir> [--model <onnx>] [--out fixes.jsonl] [options]
@@ -23,7 +25,7 @@ ${STOP_DRAIN_TIMEOUT_MS} ms; a second signal stops at once), then it exits 130/1
   --telemetry <file>   SRT/CSV track: altitude and heading become the tracker's priors
   --live / --no-live   newest-frame-wins (default for network sources) or lossless
   --serve [port]       also publish fixes on a WebSocket gateway (default port 8080)
-${PIPELINE_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
+${PIPELINE_ARGS_USAGE}${OUTPUT_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
 
 export const runCommand: Command = {
   name: ['run'],
@@ -34,11 +36,12 @@ export const runCommand: Command = {
     let gateway: Gateway | undefined;
     let writer: JsonlWriter | undefined;
     let localizer: Awaited<ReturnType<typeof openLocalizer>> | undefined;
+    let outputs: OutputSink[] = [];
     try {
       const serve = extractServeFlag(argv);
       const { values } = parseArgs({
         args: serve.argv,
-        options: { ...PIPELINE_ARG_OPTIONS, ...GATEWAY_ARG_OPTIONS, source: { type: 'string' }, out: { type: 'string' }, telemetry: { type: 'string' }, live: { type: 'boolean' } },
+        options: { ...PIPELINE_ARG_OPTIONS, ...GATEWAY_ARG_OPTIONS, ...OUTPUT_ARG_OPTIONS, source: { type: 'string' }, out: { type: 'string' }, telemetry: { type: 'string' }, live: { type: 'boolean' } },
         allowNegative: true,
         strict: true,
       });
@@ -49,6 +52,7 @@ export const runCommand: Command = {
       if (track && firstSkipped) {
         logger.log({ level: 'warn', code: 'GEOLOC_ERR_TELEMETRY_PARSE', message: `${track.source}: ${track.warnings.length} unusable record(s); the first: ${firstSkipped.message}` });
       }
+      outputs = openOutputs(values, logger);
       localizer = await openLocalizer(values.model, values.index, config, !readsLive(values.source, { live: values.live }), logger);
       gateway = await openServeGateway(serve.port, values, logger);
       writer = JsonlWriter.open(values.out);
@@ -57,17 +61,22 @@ export const runCommand: Command = {
         config,
         localizer,
         logger,
-        sinks: commandSinks(writer, gateway, config.flight),
+        sinks: commandSinks(writer, gateway, config.flight, outputs),
         live: values.live,
         priorsAt: track ? telemetryPriors(track.records) : undefined,
       });
-      logger.log({ level: 'info', message: `${run.stats.framesIn} frames in, ${run.stats.fixesOut} fixes out, ${run.stats.droppedFrames} dropped, in ${run.wallSeconds.toFixed(1)} s` });
+      await closeOutputs(outputs);
+      logger.log({
+        level: 'info',
+        message: `${run.stats.framesIn} frames in, ${run.stats.fixesOut} fixes out, ${run.stats.droppedFrames} dropped, in ${run.wallSeconds.toFixed(1)} s`,
+        ...(outputs.length > 0 ? { outputs: outputsReport(outputs) } : {}),
+      });
       return await exitAfterServing(gateway, run.interrupted, logger, 'the source ended');
     } catch (err) {
       return reportFailure('run', err);
     } finally {
       writer?.close();
-      await Promise.all([localizer?.close(), gateway?.close()]);
+      await Promise.all([closeOutputs(outputs), localizer?.close(), gateway?.close()]);
     }
   },
 };

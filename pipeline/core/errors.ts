@@ -64,12 +64,16 @@ export const ERROR_CODES = {
   GEOLOC_ERR_PIPELINE_CONFIG: 'A pipeline setting (fps, batch size, k, timeouts, backoff) is out of range.',
   GEOLOC_ERR_OUTPUT_WRITE: 'The fixes file or the report could not be written.',
   GEOLOC_ERR_FRAMES_LEFT_IN_FLIGHT: 'A run stopped by a signal did not wait for every frame it had read to reach a fix (drain timeout, or a second signal).',
+  // fix outputs: NMEA, MAVLink, CoT over UDP, TCP or files (pipeline/sinks/)
+  GEOLOC_ERR_OUTPUT_URL: 'An output target is not udp://host:port, tcp://host:port or a path in an existing folder.',
+  GEOLOC_ERR_OUTPUT_OPTIONS: 'An output or encoder option is out of range (rate, queue, byte limit, timeouts, NMEA talker, MAVLink ids, CoT stale time).',
+  GEOLOC_ERR_OUTPUT_UNAVAILABLE: "A warning: an output's consumer refused, could not be reached or went away; geoloc queues (bounded) and reconnects with backoff.",
+  GEOLOC_ERR_OUTPUT_STALLED: 'A warning: a stream consumer stopped reading and was cut off at its byte limit; geoloc reconnects with backoff.',
   GEOLOC_ERR_SETUP_MISSING: 'An artifact the demo needs (fixture flight, embedded model, its index) has not been built.',
   // tracking (pipeline/tracking, operators/smoothTrack)
   GEOLOC_ERR_TRACK_INPUT: 'A measurement given to the track filter is malformed (non-finite or out-of-range field, time going backwards).',
   GEOLOC_ERR_TRACK_OPTIONS: 'A track filter option is out of range.',
   // encoders for autopilots and TAK (pipeline/sinks)
-  GEOLOC_ERR_OUTPUT_OPTIONS: 'An option of the MAVLink or Cursor-on-Target encoder is out of range.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -83,3 +83,28 @@ export interface PipelineSink {
   /** a fix, in frame order; `latencyMs` runs from the frame's decoding to this fix */
   fix?(feature: FixFeature, latencyMs: number): void;
 }
+
+/**
+ * What one fix output (a format over a transport: NMEA to udp://…, …) has done so far. The
+ * output sinks keep it; the gateway's /metrics and the run's report show it.
+ */
+export interface OutputStats {
+  /** the output's name: its format's ('nmea'), numbered ('nmea#2') when a format has several targets */
+  name: string;
+  /** where it goes: udp://host:port, tcp://host:port or a file path */
+  target: string;
+  /** messages the transport took (a datagram sent, bytes handed to the kernel, a line written) */
+  sent: number;
+  /** messages discarded unsent: the queue was full (oldest first), or a lost or cut-off connection held them */
+  dropped: number;
+  /** failures: a connect refused or timed out, a datagram refused, a connection lost or cut off */
+  errors: number;
+  /** stream consumers cut off for leaving more than the output's byte limit unread */
+  cutOffs: number;
+  /** the transport is open (UDP cannot tell whether anyone listens: its refusals count as errors) */
+  connected: boolean;
+  /** messages waiting for a connection now */
+  queued: number;
+  /** bytes handed to the connection that have not left yet */
+  bufferedBytes: number;
+}
