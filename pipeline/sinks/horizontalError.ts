@@ -42,11 +42,3 @@ export function errorEllipse([nn, ne, ee]: HorizontalCovariance): ErrorEllipse {
   const orientationDeg = ((0.5 * Math.atan2(2 * ne, nn - ee) * DEG_PER_RAD) % HALF_TURN_DEG + HALF_TURN_DEG) % HALF_TURN_DEG;
   return { semiMajorM: Math.sqrt(mean + spread), semiMinorM: Math.sqrt(Math.max(0, mean - spread)), orientationDeg };
 }
-
-/**
- * The 95% radius of the covariance: exact for a circle; for an ellipse, that of the circle with
- * the same mean variance ((nn + ee) / 2), which is what one number can say.
- */
-export function radius95([nn, , ee]: HorizontalCovariance): number {
-  return SIGMAS_PER_R95 * Math.sqrt((nn + ee) / 2);
-}

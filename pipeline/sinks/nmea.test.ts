@@ -64,14 +64,14 @@ describe('nmeaFormat', () => {
     expect(vtg).toBe('$GPVTG,,T,,M,,N,,K,A*23\r\n');
   });
 
-  test('GST and HDOP follow the covariance when the fix has one', () => {
+  test('GST follows the covariance when the fix has one; HDOP follows its 95% radius', () => {
     // eigenvalues of [[10, 6], [6, 10]]: 16 and 4, the major axis north-east
-    const fix = fixFeature(SPEC_LON, SPEC_LAT, { covarianceM2: [10, 6, 10] });
+    const fix = fixFeature(SPEC_LON, SPEC_LAT, { covarianceM2: [10, 6, 10], radiusM: 28.5 });
     const [gsa, , , gst, gga] = text(nmea.encodeFix(fix, SPEC_TIME));
     expect(gst!.split('*')[0]!.split(',').slice(3)).toEqual(['4.00', '2.00', '45.0', '3.16', '3.16', '']);
-    // r95 = 2.4477 × √10 = 7.74 m; / 19 m
-    expect(gga!.split(',')[8]).toBe('0.41');
-    expect(gsa!.split(',')[16]).toBe('0.41');
+    // 28.5 m / 19 m
+    expect(gga!.split(',')[8]).toBe('1.50');
+    expect(gsa!.split(',')[16]).toBe('1.50');
   });
 
   test('a talker and a satellite count of choice; anything out of range is refused', () => {

@@ -11,7 +11,7 @@
 import { GeolocError } from '../core/errors';
 import { definedOnly } from '../core/options';
 import type { FixFeature, FixProperties } from '../core/types';
-import { errorEllipse, horizontalCovariance, radius95 } from './horizontalError';
+import { errorEllipse, horizontalCovariance } from './horizontalError';
 import type { OutputFormat } from './outputFormat';
 
 export interface NmeaOptions {
@@ -32,7 +32,7 @@ const MAX_SATELLITES = 99;
 /**
  * HDOP is unitless; consumers turn it into metres with a range error of their own. gpsd's (3.22)
  * error model makes its 95% horizontal error `eph` HDOP × 19 m (P_UERE_NO_DGPS), so HDOP =
- * r95 / 19 m gives back the fix's 95% radius there.
+ * radiusM / 19 m gives back the fix's 95% radius there.
  */
 export const HDOP_RANGE_ERROR_95_M = 19;
 
@@ -158,7 +158,8 @@ export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
     const kmh = fixed(speedMps === undefined ? undefined : speedMps * KMH_PER_MPS, SPEED_DECIMALS);
     const course = fixed(courseDeg, COURSE_DECIMALS);
     const metres = (m: number) => m.toFixed(METRE_DECIMALS);
-    const hdop = (radius95(covariance) / HDOP_RANGE_ERROR_95_M).toFixed(HDOP_DECIMALS);
+    // the fix's own 95% radius, not the covariance's: radiusM also counts a second candidate place
+    const hdop = (feature.properties.radiusM / HDOP_RANGE_ERROR_95_M).toFixed(HDOP_DECIMALS);
     return [
       // the satellites' numbers, PDOP and VDOP mean nothing here
       sentence('GSA', [AUTOMATIC, MODE_2D, ...NO_PRNS, '', hdop, '']),
