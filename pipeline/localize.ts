@@ -135,7 +135,8 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     // room for one more batch being decoded while every worker's batches are in flight
     const decoderWindow = Math.max(config.framesInFlight, (batchesInFlight + 1) * config.maxBatch);
     const turn = config.derotate && deps.priorsAt !== undefined && height === width;
-    let region: SearchRegion | undefined;
+    // a seeded tracker's first search is restricted to its prior (TrackFilter.searchRegion before any estimate)
+    let region: SearchRegion | undefined = config.tracker.prior;
     const credits = new Subject<number>();
 
     // frames to be turned are sampled anyway, so they come as YUV where they can: no conversion in ffmpeg

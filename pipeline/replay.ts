@@ -85,6 +85,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     fps: run.wallSeconds > 0 ? run.stats.fixesOut / run.wallSeconds : 0,
     wallSeconds: run.wallSeconds,
     scheduling: options.localizer.scheduling,
+    seed: options.config.tracker.prior ?? null,
     ...scores,
     droppedFrames: run.stats.droppedFrames,
     model: {

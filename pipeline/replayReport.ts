@@ -9,7 +9,7 @@ import { type Logger, silentLogger } from './core/log';
 import { type Summary, summarize } from './core/stats';
 import { telemetryAt, type TelemetryRecord } from './telemetry';
 import type { TrackEstimate } from './tracking/types';
-import type { Candidate } from './core/types';
+import type { Candidate, SearchRegion } from './core/types';
 
 export interface ReplayReport {
   video: string;
@@ -21,6 +21,8 @@ export interface ReplayReport {
   wallSeconds: number;
   /** 'batch': a lossless replay ran as a batch job (SCHED_BATCH, see scheduleAsBatchJob) */
   scheduling: SchedulingPolicy;
+  /** the circle the tracker was seeded in (--near/--radius, or the config's tracker.prior); null: it started from global searches */
+  seed: SearchRegion | null;
   /** smoothed estimate vs telemetry, metres */
   errorMeters: Summary;
   /** the best tile of a global search (no tracker, no search region) vs telemetry, metres */
@@ -115,6 +117,7 @@ export function formatReport(report: ReplayReport): string {
     `  frames  ${report.framesIn} in, ${report.fixesOut} fixes out, ${report.droppedFrames} dropped, ${fmt(report.fps)} fixes/s over ${fmt(report.wallSeconds)} s (${report.scheduling} scheduling)`,
     `  error   smoothed p50 ${fmt(e.p50)} m, p95 ${fmt(e.p95)} m, max ${fmt(e.max)} m`,
     `  raw     top-1    p50 ${fmt(r.p50)} m, p95 ${fmt(r.p95)} m, max ${fmt(r.max)} m`,
+    `  seed    ${report.seed ? `tracker started within ${fmt(report.seed.radiusM, 0)} m of ${report.seed.lat}, ${report.seed.lon}` : 'none: the tracker started from global searches'}`,
     `  radius  95% radius holds the truth for ${fmt(report.coverage95 * PERCENT)}% of ${report.fixesWithTruth} fixes (median radius ${fmt(report.radiusM.p50)} m)`,
     `  latency p50 ${fmt(report.latencyMs.p50)} ms, p95 ${fmt(report.latencyMs.p95)} ms`,
     ...(report.fixesWithoutTruth ? [`  ${report.fixesWithoutTruth} fixes had no ground truth (telemetry ${report.telemetry.path} ends at ${fmt(report.telemetry.endsAtS, 2)} s)`] : []),

@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig } from '../pipeline/config';
+import { configFromArgs } from '../pipeline/pipelineArgs';
 import { toFixFeature } from '../pipeline/fixFeature';
 import { destination, haversineMeters } from '../pipeline/geo/wgs84';
 import { JsonlWriter } from '../pipeline/sinks/jsonl';
@@ -100,5 +101,30 @@ describe('pipeline settings', () => {
     [{ colour: 'red' } as never, 'colour'],
   ])('%j is refused with GEOLOC_ERR_PIPELINE_CONFIG naming %s', (overrides, field) => {
     expect(() => resolveConfig(overrides)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_PIPELINE_CONFIG', message: expect.stringContaining(field) }));
+  });
+
+  test('--near/--radius become the tracker prior, joining the --config file tracker settings', () => {
+    expect(configFromArgs({ near: '46.5,7.5', radius: '300' }).tracker.prior).toEqual({ lat: 46.5, lon: 7.5, radiusM: 300 });
+    const file = join(mkdtempSync(join(testArtifactsDir(), 'config-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ tracker: { particles: 500 } }));
+    expect(configFromArgs({ config: file, near: '46.5,7.5' }).tracker).toEqual({ particles: 500, prior: { lat: 46.5, lon: 7.5, radiusM: 150 } });
+    expect(configFromArgs({}).tracker.prior).toBeUndefined();
+  });
+
+  test.each([
+    [{ near: '46.5' }, '--near'],
+    [{ near: '46.5,7.5,3' }, '--near'],
+    [{ near: '91,7.5' }, '--near'],
+    [{ near: ',7.5' }, '--near'],
+    [{ near: '46.5,7.5', radius: '0' }, '--radius'],
+    [{ near: '46.5,7.5', radius: '-20' }, '--radius'],
+    [{ near: '46.5,7.5', radius: 'far' }, '--radius'],
+    [{ radius: '100' }, '--radius'],
+  ])('%j is refused with GEOLOC_ERR_USAGE naming %s', (values, flag) => {
+    expect(() => configFromArgs(values)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_USAGE', message: expect.stringContaining(flag) }));
+  });
+
+  test('a malformed tracker.prior in a config is refused when the config is read, naming it', () => {
+    expect(() => resolveConfig({ tracker: { prior: { lat: 46.5, lon: 7.5, radiusM: 0 } } })).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_TRACK_OPTIONS', message: expect.stringContaining('prior') }));
   });
 });
