@@ -1,10 +1,10 @@
 /**
  * Scores a replay against its telemetry: each fix is matched to the telemetry position at the
- * fix's frame time (interpolated), and the smoothed estimate, the raw top-1 candidate and the
- * 95% radius are judged against it.
+ * fix's frame time (interpolated), and the smoothed estimate, the raw global top-k candidates
+ * and the 95% radius are judged against it.
  */
 import type { SchedulingPolicy } from './batchScheduling';
-import { haversineMeters } from './geo/wgs84';
+import { haversineMeters, type LatLon, LocalFrame } from './geo/wgs84';
 import { type Logger, silentLogger } from './core/log';
 import { type Summary, summarize } from './core/stats';
 import { telemetryAt, type TelemetryRecord } from './telemetry';
@@ -27,6 +27,12 @@ export interface ReplayReport {
   errorMeters: Summary;
   /** the best tile of a global search (no tracker, no search region) vs telemetry, metres */
   rawTop1ErrorMeters: Summary;
+  /**
+   * raw recall: the share of fixes with truth whose global search (no tracker, no region) put
+   * a tile holding the true position (see holdsTruth) among its first 1, 5 and k candidates;
+   * the retrieval model's share of a failure. NaN without such fixes
+   */
+  rawRecall: RawRecall;
   /** fraction of fixes whose reported 95% radius holds the true position */
   coverage95: number;
   radiusM: Summary;
@@ -42,11 +48,44 @@ export interface ReplayReport {
   warnings: string[];
 }
 
+export interface RawRecall {
+  at1: number;
+  /** within the first min(5, k) */
+  at5: number;
+  atK: number;
+  /** candidates per global search (the most any fix had) */
+  k: number;
+}
+
+/** The middle rank raw recall reports, besides the first and the k-th. */
+const RECALL_MID_RANK = 5;
+
+/**
+ * Whether `truth` lies in the tile `candidate`'s ground footprint: the north-up square of side
+ * footprintM about its centre, as the index cut it. A tile that holds the drone's position is
+ * "the true cell" (at each scale, up to four tiles of half-tile stride hold it); a tilted
+ * camera looks ahead of that, so the measure is strict for it.
+ */
+export function holdsTruth(candidate: Candidate, truth: LatLon): boolean {
+  const offset = new LocalFrame(candidate).toEnu(truth);
+  const half = candidate.footprintM / 2;
+  return Math.abs(offset.e) <= half && Math.abs(offset.n) <= half;
+}
+
+/** 0-based rank of the first candidate that holds the truth, or undefined when none does. */
+export function truthRank(candidates: readonly Candidate[], truth: LatLon): number | undefined {
+  const rank = candidates.findIndex((c) => holdsTruth(c, truth));
+  return rank < 0 ? undefined : rank;
+}
+
 export class ReplayScorer {
   private readonly smoothed: number[] = [];
   private readonly raw: number[] = [];
   private readonly latencies: number[] = [];
   private readonly radii: number[] = [];
+  /** per fix with truth and a global search: the rank holding the truth (undefined: none) */
+  private readonly truthRanks: (number | undefined)[] = [];
+  private recallK = 0;
   private covered = 0;
   private withoutTruth = 0;
   private lost = 0;
@@ -61,8 +100,8 @@ export class ReplayScorer {
     this.endsAtS = records.length ? records[records.length - 1]!.t : 0;
   }
 
-  /** `globalTop1`: the frame's best tile from a global search (default: the tracker's top-1 candidate) */
-  add(estimate: TrackEstimate, latencyMs: number, globalTop1: Candidate | undefined = estimate.top1): void {
+  /** `globalTopK`: the frame's top-k tiles from a global search, best first (default: the tracker's candidates) */
+  add(estimate: TrackEstimate, latencyMs: number, globalTopK: readonly Candidate[] = estimate.candidates): void {
     if (Number.isFinite(latencyMs)) this.latencies.push(latencyMs);
     this.radii.push(estimate.radiusM);
     if (estimate.lost) this.lost += 1;
@@ -82,14 +121,24 @@ export class ReplayScorer {
     const error = haversineMeters(estimate, truth);
     this.smoothed.push(error);
     if (error <= estimate.radiusM) this.covered += 1;
-    if (globalTop1) this.raw.push(haversineMeters(globalTop1, truth));
+    const [top1] = globalTopK;
+    if (top1) this.raw.push(haversineMeters(top1, truth));
+    this.truthRanks.push(truthRank(globalTopK, truth));
+    this.recallK = Math.max(this.recallK, globalTopK.length);
+  }
+
+  private rawRecall(): RawRecall {
+    const n = this.truthRanks.length;
+    const within = (ranks: number) => (n ? this.truthRanks.filter((r) => r !== undefined && r < ranks).length / n : Number.NaN);
+    return { at1: within(1), at5: within(RECALL_MID_RANK), atK: within(this.recallK), k: this.recallK };
   }
 
   /** The scored part of the report; the caller adds identity, counts and timing. */
-  scores(): Pick<ReplayReport, 'errorMeters' | 'rawTop1ErrorMeters' | 'coverage95' | 'radiusM' | 'fixesWithTruth' | 'fixesWithoutTruth' | 'lostFixes' | 'latencyMs'> {
+  scores(): Pick<ReplayReport, 'errorMeters' | 'rawTop1ErrorMeters' | 'rawRecall' | 'coverage95' | 'radiusM' | 'fixesWithTruth' | 'fixesWithoutTruth' | 'lostFixes' | 'latencyMs'> {
     return {
       errorMeters: summarize(this.smoothed),
       rawTop1ErrorMeters: summarize(this.raw),
+      rawRecall: this.rawRecall(),
       coverage95: this.smoothed.length ? this.covered / this.smoothed.length : Number.NaN,
       radiusM: summarize(this.radii),
       fixesWithTruth: this.smoothed.length,
@@ -117,6 +166,7 @@ export function formatReport(report: ReplayReport): string {
     `  frames  ${report.framesIn} in, ${report.fixesOut} fixes out, ${report.droppedFrames} dropped, ${fmt(report.fps)} fixes/s over ${fmt(report.wallSeconds)} s (${report.scheduling} scheduling)`,
     `  error   smoothed p50 ${fmt(e.p50)} m, p95 ${fmt(e.p95)} m, max ${fmt(e.max)} m`,
     `  raw     top-1    p50 ${fmt(r.p50)} m, p95 ${fmt(r.p95)} m, max ${fmt(r.max)} m`,
+    `  recall  a tile holding the truth in the global top-1 ${fmt(report.rawRecall.at1 * PERCENT)}%, top-5 ${fmt(report.rawRecall.at5 * PERCENT)}%, top-${report.rawRecall.k} ${fmt(report.rawRecall.atK * PERCENT)}%`,
     `  seed    ${report.seed ? `tracker started within ${fmt(report.seed.radiusM, 0)} m of ${report.seed.lat}, ${report.seed.lon}` : 'none: the tracker started from global searches'}`,
     `  radius  95% radius holds the truth for ${fmt(report.coverage95 * PERCENT)}% of ${report.fixesWithTruth} fixes (median radius ${fmt(report.radiusM.p50)} m)`,
     `  latency p50 ${fmt(report.latencyMs.p50)} ms, p95 ${fmt(report.latencyMs.p95)} ms`,

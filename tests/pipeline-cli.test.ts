@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/config';
 import { haversineMeters } from '../pipeline/geo/wgs84';
 import { readTelemetry } from '../pipeline/telemetry';
 import { readJsonl, expectFix, parseJsonl, runCli, startCli } from './support/cli';
@@ -79,6 +80,15 @@ describe('geoloc run and replay on a synthetic flight', () => {
     expect(r.errorMeters.p50).toBeGreaterThanOrEqual(0);
     expect(r.coverage95).toBeGreaterThanOrEqual(0);
     expect(r.coverage95).toBeLessThanOrEqual(1);
+    // raw recall of the global top-k: shares, each rank's at least the one before
+    expect(r.rawRecall.k).toBe(Number(DEFAULT_PIPELINE_CONFIG.k));
+    for (const share of [r.rawRecall.at1, r.rawRecall.at5, r.rawRecall.atK]) {
+      expect(share).toBeGreaterThanOrEqual(0);
+      expect(share).toBeLessThanOrEqual(1);
+    }
+    expect(r.rawRecall.at1).toBeLessThanOrEqual(r.rawRecall.at5);
+    expect(r.rawRecall.at5).toBeLessThanOrEqual(r.rawRecall.atK);
+    expect(result.stderr).toMatch(/recall .* top-1 [\d.]+%, top-5 [\d.]+%, top-\d+ [\d.]+%/);
     // the report's numbers are the fixes' numbers
     expect(readJsonl(fixes)).toHaveLength(r.fixesOut);
     expect(readJsonl(fixes).map((f) => f.properties.frame)).toEqual(sourceFrames(r.fixesOut));
