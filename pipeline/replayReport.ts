@@ -155,6 +155,14 @@ const PERCENT = 100;
 
 const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
 
+/** "top-1 a%, top-5 b%, top-k c%", without the ranks that k makes repeats */
+function recallLine(recall: RawRecall): string {
+  const ranks: [number, number][] = [[1, recall.at1]];
+  if (recall.k > RECALL_MID_RANK) ranks.push([RECALL_MID_RANK, recall.at5]);
+  if (recall.k > 1) ranks.push([recall.k, recall.atK]);
+  return ranks.map(([rank, share]) => `top-${rank} ${fmt(share * PERCENT)}%`).join(', ');
+}
+
 /** A few lines a person reads after a replay. */
 export function formatReport(report: ReplayReport): string {
   const e = report.errorMeters;
@@ -166,7 +174,7 @@ export function formatReport(report: ReplayReport): string {
     `  frames  ${report.framesIn} in, ${report.fixesOut} fixes out, ${report.droppedFrames} dropped, ${fmt(report.fps)} fixes/s over ${fmt(report.wallSeconds)} s (${report.scheduling} scheduling)`,
     `  error   smoothed p50 ${fmt(e.p50)} m, p95 ${fmt(e.p95)} m, max ${fmt(e.max)} m`,
     `  raw     top-1    p50 ${fmt(r.p50)} m, p95 ${fmt(r.p95)} m, max ${fmt(r.max)} m`,
-    `  recall  a tile holding the truth in the global top-1 ${fmt(report.rawRecall.at1 * PERCENT)}%, top-5 ${fmt(report.rawRecall.at5 * PERCENT)}%, top-${report.rawRecall.k} ${fmt(report.rawRecall.atK * PERCENT)}%`,
+    `  recall  a tile holding the truth in the global ${recallLine(report.rawRecall)}`,
     `  seed    ${report.seed ? `tracker started within ${fmt(report.seed.radiusM, 0)} m of ${report.seed.lat}, ${report.seed.lon}` : 'none: the tracker started from global searches'}`,
     `  radius  95% radius holds the truth for ${fmt(report.coverage95 * PERCENT)}% of ${report.fixesWithTruth} fixes (median radius ${fmt(report.radiusM.p50)} m)`,
     `  latency p50 ${fmt(report.latencyMs.p50)} ms, p95 ${fmt(report.latencyMs.p95)} ms`,
