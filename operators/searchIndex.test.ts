@@ -86,9 +86,12 @@ describe('searchIndex against a real FAISS index', () => {
     // restricted for the first batch's three frames, then global
     let reads = 0;
     const readRegion = () => (reads++ < chosen.length ? region : undefined);
-    const out = await lastValueFrom(from([batch, batch]).pipe(searchIndex(index, { k: 3, region: readRegion, globalTop1: true }), toArray()));
+    const out = await lastValueFrom(from([batch, batch]).pipe(searchIndex(index, { k: 3, region: readRegion, globalTopK: true }), toArray()));
     expect(reads).toBe(2 * chosen.length);
-    for (const [i, m] of out.entries()) expect(m.globalTop1?.tileId).toBe(chosen[i % chosen.length]);
+    for (const [i, m] of out.entries()) expect(m.globalTopK?.[0]?.tileId).toBe(chosen[i % chosen.length]);
+    // the global top-k is the batch's one global search: a frame searched globally takes its row
+    for (const m of out) expect(m.globalTopK).toHaveLength(3);
+    for (const m of out.slice(3)) expect(m.candidates).toEqual(m.globalTopK);
     for (const m of out.slice(0, 3)) {
       expect(m.searchRegion).toEqual(region);
       expect(m.candidates.length).toBeGreaterThan(0);

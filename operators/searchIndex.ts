@@ -21,14 +21,14 @@ export interface SearchIndexOptions<F extends Frame> {
   /** altitude and heading from telemetry for a frame, when there is any */
   priors?: (frame: F) => FramePriors | undefined;
   /**
-   * also find each frame's global top-1 (searching each batch globally once), the tracker-free
-   * baseline a replay report compares against
+   * also find each frame's global top-k (searching each batch globally once), the tracker-free
+   * baseline a replay report compares against (raw top-1 error, raw recall)
    */
-  globalTop1?: boolean;
+  globalTopK?: boolean;
 }
 
-/** A measurement for the tracker, with the frame it was made from (and its global top-1 when asked). */
-export type FrameMeasurement<F extends Frame> = Measurement & { source: F; globalTop1?: Candidate };
+/** A measurement for the tracker, with the frame it was made from (and its global top-k, best first, when asked). */
+export type FrameMeasurement<F extends Frame> = Measurement & { source: F; globalTopK?: Candidate[] };
 
 /**
  * Searches the satellite index frame by frame with each batch's embeddings and emits one
@@ -40,9 +40,9 @@ export type FrameMeasurement<F extends Frame> = Measurement & { source: F; globa
  */
 export function searchIndex<F extends Frame>(index: Searcher, options: SearchIndexOptions<F>): OperatorFunction<{ frames: F[] } & EmbeddedBatch, FrameMeasurement<F>> {
   return concatMap(({ frames, embedding }) => {
-    // with globalTop1 the whole batch is searched globally at once; a frame that needs a global
+    // with globalTopK the whole batch is searched globally at once; a frame that needs a global
     // search then takes its row instead of a search of its own
-    const global = options.globalTop1 ? index.search(embedding.descriptors, embedding.n, options.k) : undefined;
+    const global = options.globalTopK ? index.search(embedding.descriptors, embedding.n, options.k) : undefined;
     return from(frames.map((frame, i) => ({ frame, i }))).pipe(
       concatMap(({ frame, i }) => {
         const region = options.region();
@@ -51,10 +51,10 @@ export function searchIndex<F extends Frame>(index: Searcher, options: SearchInd
         return from(Promise.all([own, global])).pipe(
           map(([restricted, globalRows]): FrameMeasurement<F> => {
             const candidates = restricted ?? globalRows![i]!;
-            const globalTop1 = globalRows?.[i]?.[0];
+            const globalTopK = globalRows?.[i];
             const priors = options.priors?.(frame);
             // the tracker is told which searches were restricted: only global ones can show it is lost
-            return { frame: frame.index, t: frame.t, candidates, source: frame, ...priors, ...(region && { searchRegion: region }), ...(globalTop1 && { globalTop1 }) };
+            return { frame: frame.index, t: frame.t, candidates, source: frame, ...priors, ...(region && { searchRegion: region }), ...(globalTopK && { globalTopK }) };
           }),
         );
       }),

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { ProviderName } from '../models/embedWorker';
-import type { TrackFilterOptions } from './tracking/trackFilter';
+import { resolveTrackFilterOptions, type TrackFilterOptions } from './tracking/trackFilter';
 import { GeolocError } from './core/errors';
 import { DEFAULT_RECONNECT_OPTIONS } from '../operators/reconnectWithBackoff';
 import { DEFAULT_FFMPEG_OPTIONS, type FrameFit } from './video/ffmpegSource';
@@ -43,7 +43,7 @@ export interface PipelineConfig {
   /** network sources: time without a frame that counts as a lost stream (see FfmpegDecodeOptions.readTimeoutMs) */
   readTimeoutMs: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
-  /** tracker settings passed to smoothTrack */
+  /** tracker settings passed to smoothTrack (`prior`: where the flight starts, from --near/--radius) */
   tracker: Partial<TrackFilterOptions>;
 }
 
@@ -108,6 +108,8 @@ export function resolveConfig(overrides: Partial<PipelineConfig> = {}): Pipeline
   positive('reconnect.initialDelayMs', config.reconnect.initialDelayMs, false);
   positive('reconnect.maxDelayMs', config.reconnect.maxDelayMs, false);
   positive('reconnect.maxAttempts', config.reconnect.maxAttempts, true);
+  // refused now (GEOLOC_ERR_TRACK_OPTIONS, naming the option), not when the first frame reaches the tracker
+  resolveTrackFilterOptions(config.tracker);
   return config;
 }
 

@@ -70,8 +70,8 @@ export interface LocalizeOptions {
   live?: boolean;
   /** read a file at its own speed (ffmpeg -re), as a camera would deliver it */
   realtime?: boolean;
-  /** find each frame's global top-1 too (see searchIndex), for scoring a replay */
-  globalTop1?: boolean;
+  /** find each frame's global top-k too (see searchIndex), for scoring a replay */
+  globalTopK?: boolean;
   /** properties added to each fix's feature before the sinks see it (replay: the truth) */
   annotate?: (fix: LocalizedFix) => Record<string, unknown> | undefined;
 }
@@ -104,8 +104,8 @@ export interface LocalizedFix {
   feature: FixFeature;
   /** from the frame being decoded to this fix, ms */
   latencyMs: number;
-  /** the frame's best tile from a global search, when asked for */
-  globalTop1?: Candidate;
+  /** the frame's top-k tiles from a global search, best first, when asked for */
+  globalTopK?: Candidate[];
 }
 
 /**
@@ -135,7 +135,8 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     // room for one more batch being decoded while every worker's batches are in flight
     const decoderWindow = Math.max(config.framesInFlight, (batchesInFlight + 1) * config.maxBatch);
     const turn = config.derotate && deps.priorsAt !== undefined && height === width;
-    let region: SearchRegion | undefined;
+    // a seeded tracker's first search is restricted to its prior (TrackFilter.searchRegion before any estimate)
+    let region: SearchRegion | undefined = config.tracker.prior;
     const credits = new Subject<number>();
 
     // frames to be turned are sampled anyway, so they come as YUV where they can: no conversion in ffmpeg
@@ -165,7 +166,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         k: config.k,
         region: () => region,
         priors: deps.priorsAt ? (frame) => deps.priorsAt!(frame.t) : undefined,
-        globalTop1: options.globalTop1,
+        globalTopK: options.globalTopK,
       }),
     );
 
@@ -191,8 +192,8 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         map(({ estimate, measurement }): LocalizedFix => {
           region = estimate.searchRegion;
           const latencyMs = performance.now() - measurement.source.decodedAt;
-          const top1 = measurement.globalTop1;
-          const fix: LocalizedFix = { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs, measurement.source.sourceIndex), ...(top1 && { globalTop1: top1 }) };
+          const globalTopK = measurement.globalTopK;
+          const fix: LocalizedFix = { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs, measurement.source.sourceIndex), ...(globalTopK && { globalTopK }) };
           Object.assign(fix.feature.properties, options.annotate?.(fix));
           // a sink that throws (disk full, closed pipe) ends the pipeline with its error
           for (const sink of sinks) sink.fix?.(fix.feature, latencyMs);

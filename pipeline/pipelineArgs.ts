@@ -4,7 +4,7 @@
  * PipelineConfig over the defaults and a --config file.
  */
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig, readConfigFile, resolveConfig } from './config';
-import { numberOption } from './core/options';
+import { DEFAULT_NEAR_RADIUS_M, nearOption, numberOption } from './core/options';
 
 /** parseArgs definitions of the pipeline settings every localizing command takes. */
 export const PIPELINE_ARG_OPTIONS = {
@@ -20,6 +20,8 @@ export const PIPELINE_ARG_OPTIONS = {
   fit: { type: 'string' },
   cpu: { type: 'boolean' },
   derotate: { type: 'boolean' },
+  near: { type: 'string' },
+  radius: { type: 'string' },
 } as const;
 
 export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folder (geoloc index build)
@@ -35,6 +37,9 @@ export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folde
   --fit <crop|pad|stretch>  how frames become the model's square input (default crop)
   --cpu                skip the CUDA execution provider
   --no-derotate        do not turn frames north-up by the telemetry heading before matching
+  --near <lat,lon>     where the flight starts (take-off point, last GNSS fix): the tracker
+                       starts inside this circle instead of searching globally
+  --radius <m>         radius of the --near circle (default ${DEFAULT_NEAR_RADIUS_M})
 `;
 
 export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG_OPTIONS, 'cpu' | 'derotate'>, string>> & { cpu?: boolean; derotate?: boolean };
@@ -57,7 +62,10 @@ export function configFromArgs(values: PipelineArgValues, base: Partial<Pipeline
   set('fit', values.fit as PipelineConfig['fit'] | undefined);
   if (values.cpu) flags.providers = ['cpu'];
   if (values.derotate !== undefined) flags.derotate = values.derotate;
+  const prior = nearOption(values.near, values.radius);
   const merged = { ...base, ...fromFile, ...flags };
+  // the flags' prior joins the tracker settings of the file rather than replacing them
+  if (prior) merged.tracker = { ...base.tracker, ...fromFile.tracker, prior };
   // the decoder's window grows with the batch, as the default's does
   if (merged.maxBatch !== undefined && merged.framesInFlight === undefined) merged.framesInFlight = merged.maxBatch * FRAMES_IN_FLIGHT_PER_BATCH;
   return resolveConfig(merged);

@@ -68,10 +68,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     realtime: options.realtime,
     live: options.realtime ? true : false,
     priorsAt: telemetryPriors(track.records),
-    globalTop1: true,
+    globalTopK: true,
     annotate: (fix) => truthOf(track.records, fix.estimate),
     onFix(fix) {
-      scorer.add(fix.estimate, fix.latencyMs, fix.globalTop1);
+      scorer.add(fix.estimate, fix.latencyMs, fix.globalTopK);
       options.onFix?.(fix);
     },
   });
@@ -85,6 +85,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     fps: run.wallSeconds > 0 ? run.stats.fixesOut / run.wallSeconds : 0,
     wallSeconds: run.wallSeconds,
     scheduling: options.localizer.scheduling,
+    seed: options.config.tracker.prior ?? null,
     ...scores,
     droppedFrames: run.stats.droppedFrames,
     model: {

@@ -126,7 +126,7 @@ export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
       options.source,
       options.config,
       { embedder: options.localizer.embedder, index: options.localizer.index, logger: options.logger, sinks: [stats, ...(options.sinks ?? [])], priorsAt: options.priorsAt, onProcessStart: () => (stats.decoderStarts += 1), stop },
-      { live: options.live, realtime: options.realtime, globalTop1: options.globalTop1, annotate: options.annotate },
+      { live: options.live, realtime: options.realtime, globalTopK: options.globalTopK, annotate: options.annotate },
     ).subscribe({
       next(fix) {
         try {

@@ -6,6 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/config';
+import { haversineMeters } from '../pipeline/geo/wgs84';
+import { readTelemetry } from '../pipeline/telemetry';
 import { readJsonl, expectFix, parseJsonl, runCli, startCli } from './support/cli';
 import { waitFor } from './support/processes';
 import { syntheticFlight, type SyntheticFlight } from './support/syntheticFlight';
@@ -72,13 +75,37 @@ describe('geoloc run and replay on a synthetic flight', () => {
       latencyMs: { p50: expect.any(Number), p95: expect.any(Number) },
       model: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), dim: 64, provider: 'cpu' },
       index: { dir: flight.index, tiles: expect.any(Number) },
+      seed: null,
     });
     expect(r.errorMeters.p50).toBeGreaterThanOrEqual(0);
     expect(r.coverage95).toBeGreaterThanOrEqual(0);
     expect(r.coverage95).toBeLessThanOrEqual(1);
+    // raw recall of the global top-k: shares, each rank's at least the one before
+    expect(r.rawRecall.k).toBe(Number(DEFAULT_PIPELINE_CONFIG.k));
+    for (const share of [r.rawRecall.at1, r.rawRecall.at5, r.rawRecall.atK]) {
+      expect(share).toBeGreaterThanOrEqual(0);
+      expect(share).toBeLessThanOrEqual(1);
+    }
+    expect(r.rawRecall.at1).toBeLessThanOrEqual(r.rawRecall.at5);
+    expect(r.rawRecall.at5).toBeLessThanOrEqual(r.rawRecall.atK);
+    expect(result.stderr).toMatch(/recall .* top-1 [\d.]+%, top-5 [\d.]+%, top-\d+ [\d.]+%/);
     // the report's numbers are the fixes' numbers
     expect(readJsonl(fixes)).toHaveLength(r.fixesOut);
     expect(readJsonl(fixes).map((f) => f.properties.frame)).toEqual(sourceFrames(r.fixesOut));
+  });
+
+  test('replay --near at the true start seeds the tracker: the report says so, and the first fix lies within the radius', async () => {
+    const RADIUS_M = 150;
+    const start = readTelemetry(flight.telemetry).records[0]!;
+    const report = join(out, 'seeded-report.json');
+    const fixes = join(out, 'seeded.jsonl');
+    const result = await runCli(['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--out', fixes, '--near', `${start.lat},${start.lon}`, '--radius', String(RADIUS_M), ...common()]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`tracker started within ${RADIUS_M} m`);
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    expect(r.seed).toEqual({ lat: start.lat, lon: start.lon, radiusM: RADIUS_M });
+    const [lon, lat] = readJsonl(fixes)[0]!.geometry.coordinates;
+    expect(haversineMeters({ lat: lat!, lon: lon! }, start)).toBeLessThanOrEqual(RADIUS_M);
   });
 
   test('telemetry that ends before the video: a logged GEOLOC_ERR_TELEMETRY_ENDED, and the report is still written', async () => {

@@ -1,14 +1,16 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig } from '../pipeline/config';
+import { configFromArgs } from '../pipeline/pipelineArgs';
 import { toFixFeature } from '../pipeline/fixFeature';
-import { destination, haversineMeters } from '../pipeline/geo/wgs84';
+import { destination, haversineMeters, type LatLon } from '../pipeline/geo/wgs84';
 import { JsonlWriter } from '../pipeline/sinks/jsonl';
 import { RecordingLogger } from '../pipeline/core/log';
-import { ReplayScorer } from '../pipeline/replayReport';
+import { formatReport, holdsTruth, type ReplayReport, ReplayScorer, truthRank } from '../pipeline/replayReport';
 import { percentile, summarize } from '../pipeline/core/stats';
 import type { TelemetryRecord } from '../pipeline/telemetry';
 import type { TrackEstimate } from '../pipeline/tracking/types';
+import type { Candidate } from '../pipeline/core/types';
 import { testArtifactsDir } from './support/testVideos';
 
 const START = { lat: 46.5, lon: 7.5 };
@@ -22,8 +24,8 @@ function eastbound(seconds: number): TelemetryRecord[] {
 function estimateAt(t: number, offsetM: number, radiusM: number, top1OffsetM: number): TrackEstimate {
   const truth = destination(START, 90, SPEED_MPS * t);
   const p = destination(truth, 0, offsetM);
-  const top1 = destination(truth, 180, top1OffsetM);
-  return { frame: t * 5, t, ...p, radiusM, confidence: 0.5, lost: false, relocalizing: false, candidates: [], top1: { tileId: 1, score: 0.9, footprintM: 100, ...top1 } };
+  const top1 = { tileId: 1, score: 0.9, footprintM: 100, ...destination(truth, 180, top1OffsetM) };
+  return { frame: t * 5, t, ...p, radiusM, confidence: 0.5, lost: false, relocalizing: false, candidates: [top1], top1 };
 }
 
 describe('replay scoring', () => {
@@ -50,6 +52,47 @@ describe('replay scoring', () => {
     expect(s.fixesWithoutTruth).toBe(5);
     expect(logger.withCode('GEOLOC_ERR_TELEMETRY_ENDED')).toHaveLength(1);
     expect(logger.records[0]!.message).toContain('short.srt');
+  });
+
+  /** a 100 m tile whose centre lies `eastM`, `northM` from `truth` */
+  const tileAt = (truth: LatLon, eastM: number, northM: number, footprintM = 100): Candidate => {
+    const centre = destination(destination(truth, 90, eastM), 0, northM);
+    return { tileId: 0, score: 0.5, footprintM, ...centre };
+  };
+
+  test('the true cell: a tile holds the truth when it lies in its north-up footprint square (hand-checked)', () => {
+    expect(holdsTruth(tileAt(START, 40, 30), START)).toBe(true);
+    expect(holdsTruth(tileAt(START, 60, 0), START)).toBe(false); // 60 m east of a 100 m tile's centre: outside
+    expect(holdsTruth(tileAt(START, 0, -70, 150), START)).toBe(true); // a 150 m tile reaches 75 m
+    expect(holdsTruth(tileAt(START, 45, 45), START)).toBe(true); // a corner: 64 m from the centre, still inside the square
+    expect(truthRank([tileAt(START, 60, 0), tileAt(START, 40, 30)], START)).toBe(1);
+    expect(truthRank([tileAt(START, 60, 0)], START)).toBeUndefined();
+  });
+
+  test('raw recall at 1, 5 and k over the fixes with truth (hand-checked)', () => {
+    const K = 6;
+    const scorer = new ReplayScorer(eastbound(10), 'track.srt');
+    // four fixes whose global top-6 holds the truth at rank 0, 3, 5 and nowhere
+    [0, 3, 5, undefined].forEach((rank, t) => {
+      const truth = destination(START, 90, SPEED_MPS * t);
+      const candidates = Array.from({ length: K }, (_, j) => (j === rank ? tileAt(truth, 10, -10) : tileAt(truth, 500 + 100 * j, 0)));
+      scorer.add(estimateAt(t, 0, 10, 0), 1, candidates);
+    });
+    // a fix after the telemetry ends does not count
+    scorer.add(estimateAt(20, 0, 10, 0), 1, [tileAt(START, 0, 0)]);
+    expect(scorer.scores().rawRecall).toEqual({ at1: 1 / 4, at5: 2 / 4, atK: 3 / 4, k: K });
+    expect(new ReplayScorer(eastbound(1), 'track.srt').scores().rawRecall.at1).toBeNaN();
+  });
+
+  test('formatReport shows the seed and the raw recall', () => {
+    const scorer = new ReplayScorer(eastbound(10), 'track.srt');
+    scorer.add(estimateAt(1, 0, 10, 0), 1);
+    const report = { video: 'v.mp4', telemetry: { path: 't.srt', records: 11, endsAtS: 10, parseWarnings: 0 }, framesIn: 1, fixesOut: 1, fps: 1, wallSeconds: 1, scheduling: 'batch', droppedFrames: 0, ...scorer.scores(), model: { path: 'm', sha256: 'ab'.repeat(32), backbone: 'b', version: '1', dim: 64, inputSize: [64, 64], provider: 'cpu' }, index: { dir: 'i', tiles: 9, dim: 64, modelSha256: 'x', scales: [100] }, config: {}, warnings: [] } satisfies Omit<ReplayReport, 'seed'>;
+    expect(formatReport({ ...report, seed: null })).toContain('seed    none');
+    const seeded = formatReport({ ...report, seed: { lat: 46.5, lon: 7.5, radiusM: 150 } });
+    expect(seeded).toContain('tracker started within 150 m of 46.5, 7.5');
+    // k = 1: the top-5 and top-k shares would repeat the top-1
+    expect(seeded).toMatch(/global top-1 100\.0%$/m);
   });
 
   test('percentiles interpolate between ranks; empty input gives NaN', () => {
@@ -100,5 +143,30 @@ describe('pipeline settings', () => {
     [{ colour: 'red' } as never, 'colour'],
   ])('%j is refused with GEOLOC_ERR_PIPELINE_CONFIG naming %s', (overrides, field) => {
     expect(() => resolveConfig(overrides)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_PIPELINE_CONFIG', message: expect.stringContaining(field) }));
+  });
+
+  test('--near/--radius become the tracker prior, joining the --config file tracker settings', () => {
+    expect(configFromArgs({ near: '46.5,7.5', radius: '300' }).tracker.prior).toEqual({ lat: 46.5, lon: 7.5, radiusM: 300 });
+    const file = join(mkdtempSync(join(testArtifactsDir(), 'config-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ tracker: { particles: 500 } }));
+    expect(configFromArgs({ config: file, near: '46.5,7.5' }).tracker).toEqual({ particles: 500, prior: { lat: 46.5, lon: 7.5, radiusM: 150 } });
+    expect(configFromArgs({}).tracker.prior).toBeUndefined();
+  });
+
+  test.each([
+    [{ near: '46.5' }, '--near'],
+    [{ near: '46.5,7.5,3' }, '--near'],
+    [{ near: '91,7.5' }, '--near'],
+    [{ near: ',7.5' }, '--near'],
+    [{ near: '46.5,7.5', radius: '0' }, '--radius'],
+    [{ near: '46.5,7.5', radius: '-20' }, '--radius'],
+    [{ near: '46.5,7.5', radius: 'far' }, '--radius'],
+    [{ radius: '100' }, '--radius'],
+  ])('%j is refused with GEOLOC_ERR_USAGE naming %s', (values, flag) => {
+    expect(() => configFromArgs(values)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_USAGE', message: expect.stringContaining(flag) }));
+  });
+
+  test('a malformed tracker.prior in a config is refused when the config is read, naming it', () => {
+    expect(() => resolveConfig({ tracker: { prior: { lat: 46.5, lon: 7.5, radiusM: 0 } } })).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_TRACK_OPTIONS', message: expect.stringContaining('prior') }));
   });
 });

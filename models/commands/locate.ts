@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Command } from '../../pipeline/commands/command';
 import { GeolocError } from '../../pipeline/core/errors';
-import { integerOption, numberOption, parseOptions, say, usageError } from '../../pipeline/core/options';
-import type { LatLon } from '../../pipeline/geo/wgs84';
+import { DEFAULT_NEAR_RADIUS_M, integerOption, nearOption, numberOption, parseOptions, say, usageError } from '../../pipeline/core/options';
 import { EmbedderPool } from '../embedderPool';
 import { DEFAULT_BINARY_RATIO, DEFAULT_FLOAT_RATIO } from '../featureMatching';
 import { FeatureWorker } from '../featureWorkerClient';
@@ -33,7 +32,6 @@ import { retrievePlaces } from '../retrieval';
 import { SatelliteIndex } from '../satelliteIndex';
 import { xfeatFit } from '../xfeat';
 
-const DEFAULT_RADIUS_M = 150;
 const DEFAULT_METHOD: FeatureMethod = 'xfeat';
 const COORD_DIGITS = 7;
 const METRE_DIGITS = 1;
@@ -46,7 +44,7 @@ photo's footprint. A photo that registers nowhere exits with status 2 and says w
 
   --index <dir>        satellite index (its manifest names the imagery)
   --near <lat,lon>     a prior position: register around it (else retrieval proposes tiles)
-  --radius <m>         radius of the prior (default ${DEFAULT_RADIUS_M})
+  --radius <m>         radius of the prior (default ${DEFAULT_NEAR_RADIUS_M})
   --heading <deg>      compass heading the photo's top faces, ±30° tried (else every 45°);
                        a negative one as --heading=-4.7
   --altitude <m>       height above ground (else the index's tile altitudes are tried)
@@ -61,14 +59,6 @@ photo's footprint. A photo that registers nowhere exits with status 2 and says w
 
 /** Exit status of a photo that registered nowhere: an answer, not a failure of the command. */
 export const NOT_LOCATED_EXIT = 2;
-
-function parseNear(text: string): LatLon {
-  const [lat, lon, ...rest] = text.split(',').map(Number);
-  if (rest.length > 0 || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat!) > 90 || Math.abs(lon!) > 180) {
-    throw usageError(`--near must be lat,lon in degrees, got ${JSON.stringify(text)}`, USAGE);
-  }
-  return { lat: lat!, lon: lon! };
-}
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -135,8 +125,7 @@ export const locateCommand: Command = {
     if (!values.index) throw usageError('--index is required', USAGE);
     const method = oneOf('method', values.method, FEATURE_METHODS, DEFAULT_METHOD);
     const robust = oneOf<RobustMethod>('robust', values.robust, ROBUST_METHODS, DEFAULT_ROBUST.method);
-    const near = values.near !== undefined ? parseNear(values.near) : undefined;
-    const radiusM = numberOption('radius', values.radius, DEFAULT_RADIUS_M, USAGE);
+    const near = nearOption(values.near, values.radius, USAGE);
     const headingDeg = numberOption('heading', values.heading, undefined, USAGE);
     const altitudeM = numberOption('altitude', values.altitude, undefined, USAGE);
     const pitchDeg = numberOption('pitch', values.pitch, 0, USAGE);
@@ -170,7 +159,7 @@ export const locateCommand: Command = {
     let places: Place[];
     if (near) {
       const smallest = Math.min(...heightsM.map((h) => footprintM(fit, hfovDeg!, pitchDeg, h).heightM));
-      places = priorGrid(near, radiusM, smallest * PRIOR_GRID_STEP, `prior ${near.lat},${near.lon} ±${radiusM} m`);
+      places = priorGrid(near, near.radiusM, smallest * PRIOR_GRID_STEP, `prior ${near.lat},${near.lon} ±${near.radiusM} m`);
     } else {
       const embedder = await EmbedderPool.create({ modelPath: values.model ?? defaultModelPath(), providers: ['cpu'] });
       try {

@@ -16,7 +16,8 @@ import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from 
 const USAGE = `usage: geoloc replay <video> --telemetry <srt|csv> --index <dir> --report report.json [--model <onnx>] [--realtime] [options]
 
 Localizes a recording and reports the error against its telemetry: smoothed and raw top-1
-error percentiles, how often the 95% radius holds the truth, throughput and latency.
+error percentiles, raw recall (how often a global search's top 1/5/k holds a tile over the
+true position), how often the 95% radius holds the truth, throughput and latency.
 
   --telemetry <file>   DJI SRT or CSV track of the flight (ground truth and priors)
   --report <file>      where the JSON report goes

@@ -1,6 +1,7 @@
 /** Option parsing shared by the commands: one usage-error shape, numbers checked. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { GeolocError } from './errors';
+import type { SearchRegion } from './types';
 
 /** A usage error, with the command's usage text after the message when given. */
 export function usageError(message: string, usage?: string): GeolocError {
@@ -32,6 +33,31 @@ export function integerOption(name: string, text: unknown, fallback: number | un
   const value = numberOption(name, text, fallback as undefined, usage);
   if (value !== undefined && !Number.isInteger(value)) throw usageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`, usage);
   return value;
+}
+
+/**
+ * Radius of a --near prior without --radius, metres: a take-off point, or a last GNSS fix
+ * some seconds old, known to a couple of hundred metres.
+ */
+export const DEFAULT_NEAR_RADIUS_M = 150;
+
+/**
+ * The circle of `--near lat,lon --radius m` (radius DEFAULT_NEAR_RADIUS_M when absent), or
+ * undefined without --near. A --near that is not two WGS84 degrees, a --radius that is not a
+ * positive number, or a --radius without --near is a usage error naming the flag.
+ */
+export function nearOption(near: unknown, radius: unknown, usage?: string): SearchRegion | undefined {
+  if (near === undefined) {
+    if (radius !== undefined) throw usageError('--radius needs --near lat,lon, the centre of its circle', usage);
+    return undefined;
+  }
+  const parts = typeof near === 'string' ? near.split(',') : [];
+  const [lat, lon] = parts.map(Number);
+  const degrees = parts.length === 2 && parts.every((part) => part.trim() !== '') && Number.isFinite(lat) && Number.isFinite(lon);
+  if (!degrees || Math.abs(lat!) > 90 || Math.abs(lon!) > 180) throw usageError(`--near must be lat,lon in WGS84 degrees, got ${JSON.stringify(near)}`, usage);
+  const radiusM = numberOption('radius', radius, DEFAULT_NEAR_RADIUS_M, usage);
+  if (radiusM <= 0) throw usageError(`--radius must be a positive number of metres, got ${JSON.stringify(radius)}`, usage);
+  return { lat: lat!, lon: lon!, radiusM };
 }
 
 export function requiredString(name: string, value: unknown, usage: string): string {

@@ -242,15 +242,39 @@ export class ParticleCloud {
       const sigma = kernels.sigma[j]!;
       this.east[i] = kernels.east[j]! + sigma * random.normal();
       this.north[i] = kernels.north[j]! + sigma * random.normal();
-      const crab = headingModel.crabSigmaRad * random.normal();
-      const follows = random.unit() >= headingModel.freeFraction;
-      this.crab[i] = crab;
-      this.follows[i] = follows ? 1 : 0;
-      const direction = headingRad !== undefined && follows ? headingRad + crab : 2 * PI * random.unit();
-      const speed = maxSpeedMps * random.unit();
-      this.vEast[i] = speed * sin(direction);
-      this.vNorth[i] = speed * cos(direction);
+      this.drawMotion(i, maxSpeedMps, headingModel, headingRad);
     }
+  }
+
+  /**
+   * Overwrites every particle with a draw uniform over the disc of `radiusM` around (east,
+   * north), with motion drawn as seedFromKernels draws it: a prior known before any
+   * measurement (the take-off point), all weights equal.
+   */
+  seedInCircle(east: number, north: number, radiusM: number, maxSpeedMps: number, headingModel: HeadingModel, headingRad: number | undefined): void {
+    const random = this.random;
+    for (let i = 0; i < this.size; i++) {
+      // √u makes the density uniform over the area, not crowded at the centre
+      const r = radiusM * sqrt(random.unit());
+      const bearing = 2 * PI * random.unit();
+      this.east[i] = east + r * sin(bearing);
+      this.north[i] = north + r * cos(bearing);
+      this.drawMotion(i, maxSpeedMps, headingModel, headingRad);
+    }
+    this.equalizeWeights();
+  }
+
+  /** A random speed up to the maximum; a particle that follows the heading points along it plus a crab angle, any other anywhere. */
+  private drawMotion(i: number, maxSpeedMps: number, headingModel: HeadingModel, headingRad: number | undefined): void {
+    const random = this.random;
+    const crab = headingModel.crabSigmaRad * random.normal();
+    const follows = random.unit() >= headingModel.freeFraction;
+    this.crab[i] = crab;
+    this.follows[i] = follows ? 1 : 0;
+    const direction = headingRad !== undefined && follows ? headingRad + crab : 2 * PI * random.unit();
+    const speed = maxSpeedMps * random.unit();
+    this.vEast[i] = speed * sin(direction);
+    this.vNorth[i] = speed * cos(direction);
   }
 
   /** `count` distinct particle indices, uniformly at random (partial Fisher–Yates). */

@@ -1,12 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isGeolocError } from '../core/errors';
-import { haversineMeters } from '../geo/wgs84';
+import { destination, haversineMeters } from '../geo/wgs84';
 import { repoRoot } from '../core/paths';
 import { summarize } from '../core/stats';
 import { DEFAULT_SIMULATION, scoreTrack, simulateFlight, withoutTelemetry, type SimulatedFix, type TrackScore } from '../../tests/support/trackingSimulation';
 import { DEFAULT_TRACK_FILTER_OPTIONS, TrackFilter, type TrackFilterOptions } from './trackFilter';
 import type { Measurement, TrackEstimate } from './types';
+import type { SearchRegion } from '../core/types';
 
 /*
  * The simulated retrieval (tests/support/trackingSimulation.ts, DEFAULT_SIMULATION; parameters
@@ -210,6 +211,62 @@ describe('TrackFilter with searches restricted to its search region', () => {
   });
 });
 
+describe('TrackFilter seeded with a prior (the take-off point)', () => {
+  const SEEDS = [1, 2, 3];
+  const DURATION_S = 30;
+  const PRIOR_RADIUS_M = 200;
+  /** a prior this far from the take-off point holds none of the flight's first seconds */
+  const WRONG_PRIOR_OFFSET_M = 1500;
+  /** "settled": from then on the error stays below SETTLED_M for SETTLE_S */
+  const SETTLED_M = 50;
+  const SETTLE_S = 5;
+  const { lostAfterS } = DEFAULT_TRACK_FILTER_OPTIONS;
+
+  /** searches restricted to the filter's region, starting inside the prior, as the pipeline runs it */
+  function seededTrack(fixes: SimulatedFix[], prior: SearchRegion | undefined): { score: TrackScore; measured: Measurement[] } {
+    const filter = new TrackFilter({ ...FILTER, prior });
+    const measured: Measurement[] = [];
+    const score = scoreTrack(fixes, (m) => {
+      measured.push(m);
+      return filter.update(m);
+    }, { restrictSearch: true, firstRegion: filter.searchRegion() });
+    return { score, measured };
+  }
+
+  function settledAt(score: TrackScore, rateHz = DEFAULT_SIMULATION.rateHz): number {
+    const span = SETTLE_S * rateHz;
+    const i = score.errors.findIndex((_, j) => score.errors.slice(j, j + span).every((e) => e < SETTLED_M));
+    return i < 0 ? Infinity : score.estimates[i]!.t;
+  }
+
+  const flights = SEEDS.map((seed) => simulateFlight({ seed, durationS: DURATION_S }));
+
+  test('at the true start: the first search is the prior, the first second of estimates lies within it, and it settles no later than unseeded', () => {
+    for (const fixes of flights) {
+      const prior = { ...fixes[0]!.truth, radiusM: PRIOR_RADIUS_M };
+      const seeded = seededTrack(fixes, prior);
+      const unseeded = seededTrack(fixes, undefined);
+      expect(seeded.measured[0]!.searchRegion).toEqual(prior);
+      expect(seeded.score.estimates[0]!.relocalizing).toBe(false);
+      for (const e of seeded.score.estimates.filter((e) => e.t < 1)) expect(haversineMeters(e, prior)).toBeLessThanOrEqual(PRIOR_RADIUS_M);
+      expect(settledAt(seeded.score)).toBeLessThanOrEqual(settledAt(unseeded.score));
+    }
+  });
+
+  test('far from the truth: the prior is declared lost within lostAfterS + 3 s, and global re-localization finds the truth', () => {
+    for (const fixes of flights) {
+      const prior = { ...destination(fixes[0]!.truth, 45, WRONG_PRIOR_OFFSET_M), radiusM: PRIOR_RADIUS_M };
+      const { score } = seededTrack(fixes, prior);
+      const lost = score.estimates.find((e) => e.lost);
+      expect(lost).toBeDefined();
+      expect((lost as TrackEstimate).t).toBeLessThanOrEqual(lostAfterS + 3);
+      expect((lost as TrackEstimate).relocalizing).toBe(true);
+      expect((lost as TrackEstimate).searchRegion).toBeUndefined();
+      expect(settledAt(score)).toBeLessThanOrEqual(lostAfterS + 5);
+    }
+  });
+});
+
 describe('TrackFilter time and determinism', () => {
   const fixes = simulateFlight({ seed: 5, durationS: 30 });
   const measurements = fixes.map((f) => f.measurement);
@@ -308,6 +365,8 @@ describe('TrackFilter bad input', () => {
     ['maxSpeedMps', { maxSpeedMps: -5 }],
     ['seed', { seed: 0.5 }],
     ['origin', { origin: { lat: 91, lon: 0 } }],
+    ['prior', { prior: { lat: 47, lon: 8, radiusM: 0 } }],
+    ['prior', { prior: { lat: 47, lon: 181, radiusM: 100 } }],
     ['particle', { particle: 100 }],
   ])('option %s out of range: GEOLOC_ERR_TRACK_OPTIONS naming it', (name, options) => {
     const err = thrown(() => new TrackFilter(options as Partial<TrackFilterOptions>));

@@ -25,8 +25,17 @@ export interface TrackFilterOptions extends LikelihoodOptions, MotionModel {
   lostAfterS: number;
   /** PRNG seed: the same seed and inputs give the same outputs */
   seed: number;
-  /** origin of the local metric frame; default: the first measurement's top-1 candidate */
+  /** origin of the local metric frame; default: the prior's centre, else the first measurement's top-1 candidate */
   origin?: LatLon;
+  /**
+   * where the flight is known to start (a take-off point, the last GNSS fix before it was
+   * lost); default: unknown. The first particles are drawn uniformly within this circle and
+   * the filter tracks from there: its first search region is the circle, and later ones follow
+   * the cloud, instead of re-localizing from global searches. Its global checks still run, so
+   * a prior that the measurements keep contradicting is declared lost after lostAfterS and the
+   * filter re-localizes globally as it would without one.
+   */
+  prior?: SearchRegion;
   /** spread of the course around the heading telemetry (the crab angle), degrees */
   headingSigmaDeg: number;
   /** correlation time of the crab angle, seconds */
@@ -156,9 +165,9 @@ export class TrackFilter {
     this.cloud.equalizeWeights();
   }
 
-  /** Where the next search should look; undefined when a global search is needed. */
+  /** Where the next search should look (the prior before the first estimate); undefined when a global search is needed. */
   searchRegion(): SearchRegion | undefined {
-    return this.lastEstimate?.searchRegion;
+    return this.lastEstimate ? this.lastEstimate.searchRegion : this.options.prior;
   }
 
   /**
@@ -173,12 +182,16 @@ export class TrackFilter {
     if (this.frame === undefined || this.lastT === undefined) {
       const first = m.candidates[0];
       if (first === undefined) return undefined;
-      this.frame = new LocalFrame(o.origin ?? first);
+      this.frame = new LocalFrame(o.origin ?? o.prior ?? first);
       this.lastT = m.t;
       const kernels = this.kernelsFor(m, this.frame);
       this.noteGlobalSearch(m);
-      this.cloud.seedFromKernels(kernels, this.cloud.randomIndices(o.particles), o.maxSpeedMps, this.headingModel, headingRad);
-      this.cloud.equalizeWeights();
+      if (o.prior) {
+        this.startFromPrior(o.prior, kernels, headingRad);
+      } else {
+        this.cloud.seedFromKernels(kernels, this.cloud.randomIndices(o.particles), o.maxSpeedMps, this.headingModel, headingRad);
+        this.cloud.equalizeWeights();
+      }
       return this.finish(m, kernels, 0, 1);
     }
     const dt = m.t - this.lastT;
@@ -194,6 +207,19 @@ export class TrackFilter {
     if (kernels.count > 0) this.weighByMeasurement(kernels, tempering, evidenceS);
     if (kernels.count > 0 && !m.searchRegion && this.phase === 'tracking' && this.disagreementS >= o.lostAfterS) this.declareLost(kernels, headingRad);
     return this.finish(m, kernels, dt, tempering);
+  }
+
+  /**
+   * Draws the cloud within the prior, weighs it by the first measurement and tracks from there:
+   * the prior stands in for the convergence that global searches would otherwise have to reach.
+   */
+  private startFromPrior(prior: SearchRegion, kernels: CandidateKernels, headingRad: number | undefined): void {
+    const o = this.options;
+    const centre = (this.frame as LocalFrame).toEnu(prior);
+    this.cloud.seedInCircle(centre.e, centre.n, prior.radiusM, o.maxSpeedMps, this.headingModel, headingRad);
+    // the first measurement is the only one so far: it counts in full, and contradicts nothing yet
+    this.weighByMeasurement(kernels, 1, 0);
+    this.phase = 'tracking';
   }
 
   /**
@@ -318,7 +344,7 @@ const POSITIVE: OptionRange = { min: 0, max: Infinity, openMin: true };
 const NON_NEGATIVE: OptionRange = { min: 0, max: Infinity };
 const FRACTION: OptionRange = { min: 0, max: 1 };
 
-const OPTION_RANGES: Record<Exclude<keyof TrackFilterOptions, 'origin'>, OptionRange> = {
+const OPTION_RANGES: Record<Exclude<keyof TrackFilterOptions, 'origin' | 'prior'>, OptionRange> = {
   particles: { min: 1, max: MAX_PARTICLES, integer: true },
   maxSpeedMps: POSITIVE,
   processNoiseMps2: NON_NEGATIVE,
@@ -362,9 +388,9 @@ function describeRange(r: OptionRange): string {
 }
 
 function checkOptions(options: TrackFilterOptions): TrackFilterOptions {
-  const unknown = Object.keys(options).filter((name) => !(name in DEFAULT_TRACK_FILTER_OPTIONS) && name !== 'origin');
+  const unknown = Object.keys(options).filter((name) => !(name in DEFAULT_TRACK_FILTER_OPTIONS) && !PLACE_OPTIONS.includes(name));
   if (unknown.length > 0) {
-    throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `unknown track filter option ${unknown.join(', ')}; the options are ${Object.keys(DEFAULT_TRACK_FILTER_OPTIONS).join(', ')}, origin`);
+    throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `unknown track filter option ${unknown.join(', ')}; the options are ${[...Object.keys(DEFAULT_TRACK_FILTER_OPTIONS), ...PLACE_OPTIONS].join(', ')}`);
   }
   for (const [name, range] of Object.entries(OPTION_RANGES)) {
     const value = options[name as keyof TrackFilterOptions];
@@ -373,9 +399,21 @@ function checkOptions(options: TrackFilterOptions): TrackFilterOptions {
       throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `track filter option ${name} = ${String(value)} is out of range: it must be ${describeRange(range)} (default ${String(fallback)})`);
     }
   }
-  const origin = options.origin;
-  if (origin !== undefined && !(Number.isFinite(origin.lat) && Number.isFinite(origin.lon) && abs(origin.lat) <= 90 && abs(origin.lon) <= 180)) {
+  const { origin, prior } = options;
+  if (origin !== undefined && !isWgs84(origin)) {
     throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `track filter option origin = ${JSON.stringify(origin)} is not a WGS84 {lat, lon} in degrees`);
   }
+  if (prior !== undefined && !(isWgs84(prior) && inRange(prior.radiusM, POSITIVE) && Number.isFinite(prior.radiusM))) {
+    throw new GeolocError('GEOLOC_ERR_TRACK_OPTIONS', `track filter option prior = ${JSON.stringify(prior)} is not a circle {lat, lon, radiusM}: WGS84 degrees and a positive radius in metres`);
+  }
   return options;
+}
+
+/** The options that are places, not numbers: no default, checked on their own. */
+const PLACE_OPTIONS: readonly string[] = ['origin', 'prior'];
+
+function isWgs84(p: unknown): boolean {
+  if (typeof p !== 'object' || p === null) return false;
+  const { lat, lon } = p as Partial<LatLon>;
+  return typeof lat === 'number' && typeof lon === 'number' && Number.isFinite(lat) && Number.isFinite(lon) && abs(lat) <= 90 && abs(lon) <= 180;
 }

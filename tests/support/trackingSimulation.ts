@@ -321,12 +321,13 @@ export interface TrackScore {
 /**
  * Feeds the fixes through `update` and scores the answers against the truth. With
  * `restrictSearch`, each fix is searched inside the previous estimate's search region when
- * there is one, and the measurement says so, as the live pipeline does.
+ * there is one (the first inside `firstRegion`, a seeded filter's prior, when given), and the
+ * measurement says so, as the live pipeline does.
  */
 export function scoreTrack(
   fixes: SimulatedFix[],
   update: (m: Measurement) => TrackEstimate | undefined,
-  options: { restrictSearch?: boolean } = {},
+  options: { restrictSearch?: boolean; firstRegion?: SearchRegion } = {},
 ): TrackScore {
   const estimates: TrackEstimate[] = [];
   const errors: number[] = [];
@@ -334,7 +335,7 @@ export function scoreTrack(
   let covered = 0;
   let top1Near = 0;
   let frame: LocalFrame | undefined; // centred on the first fix
-  let region: SearchRegion | undefined;
+  let region = options.firstRegion;
   for (const fix of fixes) {
     frame ??= new LocalFrame(fix.truth);
     const measurement = options.restrictSearch && region ? { ...fix.measurement, candidates: fix.search(region), searchRegion: region } : fix.measurement;
