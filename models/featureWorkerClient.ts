@@ -1,5 +1,6 @@
-/** The main-thread handle on a feature worker (featureWorker.ts): features and homographies, off the event loop. */
+/** The main-thread handle on a feature worker (featureWorker.ts): features, matches and homographies, off the event loop. */
 import { join } from 'node:path';
+import type { Matches, MatchOptions } from './featureMatching';
 import type { FeatureRequest, FeatureWorkerData } from './featureWorker';
 import type { RobustFit, RobustOptions } from './homographyFit';
 import type { FeatureMethod, LocalFeatures } from './localFeatures';
@@ -27,6 +28,12 @@ export class FeatureWorker {
   /** Packed RGB, width × height; for XFeat at a size xfeatFit gives. The pixels are copied to the worker. */
   extract(rgb: Uint8Array, width: number, height: number): Promise<LocalFeatures> {
     return this.worker.request<LocalFeatures>({ type: 'extract', rgb, width, height } satisfies FeatureRequest);
+  }
+
+  /** Mutual nearest neighbours through the ratio test (see featureMatching.ts); only the descriptors are copied to the worker. */
+  match(a: LocalFeatures, b: LocalFeatures, options: MatchOptions): Promise<Matches> {
+    const descriptors = ({ count, dim, descriptors }: LocalFeatures) => ({ count, dim, descriptors });
+    return this.worker.request<Matches>({ type: 'match', a: descriptors(a), b: descriptors(b), options } satisfies FeatureRequest);
   }
 
   homography(src: Float64Array, dst: Float64Array, options: RobustOptions): Promise<RobustFit> {

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { applyHomography, poseFrom, poseUncertainty, type Camera, type Pose, type PoseUncertainty } from './cameraPose';
 import type { FeatureWorker } from './featureWorkerClient';
-import { matchFeatures, type MatchOptions } from './featureMatching';
+import type { MatchOptions } from './featureMatching';
 import type { RobustOptions } from './homographyFit';
 import type { LocalFeatures } from './localFeatures';
 import { windowToEnu, type MapWindow } from './mapWindow';
@@ -112,7 +112,7 @@ class WindowRegistration {
     if (photo.features.count < minInliers) return this.fail(`the photo has ${photo.features.count} local features, fewer than the ${minInliers} a fit needs (featureless: flat, blurred or dark)`);
     if (mapFeatures.count < minInliers) return this.fail(`the map window has ${mapFeatures.count} local features, fewer than the ${minInliers} a fit needs`);
     t = performance.now();
-    const m = matchFeatures(photo.features, mapFeatures, options.match);
+    const m = await this.worker.match(photo.features, mapFeatures, options.match);
     this.timing.matchingMs = performance.now() - t;
     this.matches = m.count;
     if (m.count < minInliers) return this.fail(`${m.count} mutual matches, fewer than the ${minInliers} inliers a fit needs`);

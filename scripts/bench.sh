@@ -10,6 +10,7 @@ load_minutes=${BENCH_MINUTES:-5}
 node dist/bench/tracking.js
 node dist/bench/outputs.js
 node dist/bench/index-search.js
+node dist/bench/matching.js
 node dist/bench/replay-throughput.js
 # The same at the product's model size: a random-initialised ViT-S/14 at 224 px (throughput does
 # not depend on the weights) and a one-scale index of the fixture world, made once.
