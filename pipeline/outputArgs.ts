@@ -101,7 +101,7 @@ const line = (flag: string, value: string, usage: string) => `  ${`--${flag} <${
 export const OUTPUT_ARGS_USAGE = [
   ...OUTPUT_KINDS.flatMap((kind) => [
     line(kind.name, 'target', `${kind.sends} to udp://host:port, tcp://host:port or a file; repeatable`),
-    line(`${kind.name}-rate`, 'hz', `${kind.name} fixes per second at most, the newest of each interval (default ${OUTPUT_SINK_DEFAULTS.maxRateHz})`),
+    line(`${kind.name}-rate`, 'hz', `${kind.name} fixes per second of flight time at most (default ${OUTPUT_SINK_DEFAULTS.maxRateHz})`),
     ...Object.entries(kind.flags ?? {}).map(([flag, { value, usage }]) => line(flag, value, usage)),
   ]),
   line('output-start', 'utc', 'ISO-8601 UTC of the first frame: outputs stamp a fix with it + t (default: the clock)'),

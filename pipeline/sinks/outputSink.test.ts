@@ -48,17 +48,27 @@ describe('OutputSink', () => {
     expect(sink.stats()).toMatchObject({ name: 'frames', target: `udp://127.0.0.1:${receiver.port}`, sent: 10, dropped: 0, errors: 0, cutOffs: 0, connected: true });
   });
 
-  test('the rate limit samples: the first fix at once, then the newest of each interval; close sends the one held back', async () => {
-    const sink = open('frames', onePerFix, udp(receiver.port), { maxRateHz: 10 });
+  test('the rate limit runs on the flight\'s clock: a fix goes when 1/rate of its time has passed since the last one sent, however fast fixes arrive', async () => {
+    const sink = open('frames', onePerFix, udp(receiver.port), { maxRateHz: 4 });
     await waitFor(() => sink.stats().connected, WAIT_MS, 'the socket');
-    for (let n = 0; n < 10; n++) sink.fix(frame(n));
-    await sleep(250);
-    sink.fix(frame(10));
-    sink.fix(frame(11));
+    // fixes 0.1 s apart in flight time, all handed over at once: every 0.25 s of flight time, one
+    for (let n = 0; n < 12; n++) sink.fix(frame(n));
+    // a source that starts again counts from 0: its first fix goes
+    sink.fix(frame(0));
     await sink.close();
-    await waitFor(() => receiver.datagrams.length === 4, WAIT_MS, '4 datagrams');
-    expect(receiver.datagrams.map(String)).toEqual(['frame 0', 'frame 9', 'frame 10', 'frame 11']);
-    expect(sink.stats()).toMatchObject({ sent: 4, dropped: 0 });
+    await waitFor(() => receiver.datagrams.length === 5, WAIT_MS, '5 datagrams');
+    expect(receiver.datagrams.map(String)).toEqual(['frame 0', 'frame 3', 'frame 6', 'frame 9', 'frame 0']);
+    expect(sink.stats()).toMatchObject({ sent: 5, dropped: 0 });
+  });
+
+  test('at the default rate every fix of a 5 fps flight goes', async () => {
+    const fiveFps = (n: number): FixFeature => fixFeature(7.5, 46.5, { frame: n, t: Number((n * 0.2).toFixed(3)) });
+    const sink = open('frames', onePerFix, udp(receiver.port));
+    await waitFor(() => sink.stats().connected, WAIT_MS, 'the socket');
+    for (let n = 0; n < 50; n++) sink.fix(fiveFps(n));
+    await sink.close();
+    await waitFor(() => receiver.datagrams.length === 50, WAIT_MS, '50 datagrams');
+    expect(sink.stats()).toMatchObject({ sent: 50, dropped: 0 });
   });
 
   test('a file: appended, one message a line for a text format', async () => {

@@ -6,7 +6,6 @@
  * the oldest, a stalled stream cut off at a byte limit), never the pipeline or the other
  * outputs, and the output reconnects with the pipeline's backoff for as long as the run lasts.
  */
-import { performance } from 'node:perf_hooks';
 import { backoffDelayMs, type BackoffPolicy, DEFAULT_BACKOFF } from '../core/backoff';
 import { GeolocError } from '../core/errors';
 import { type Logger, silentLogger } from '../core/log';
@@ -16,7 +15,11 @@ import type { OutputFormat } from './outputFormat';
 import type { Connection, Transport } from './transport';
 
 export interface OutputSinkOptions {
-  /** fixes encoded per second at most; faster fixes are sampled: the newest of each interval goes */
+  /**
+   * fixes sent per second of the flight's own time (`t`) at most: a fix goes when 1/maxRateHz has
+   * passed since the last one sent, later ones in between are left out. On the flight's clock, a
+   * replay at any speed sends the same fixes as a live run, and no fix waits for a timer.
+   */
   maxRateHz: number;
   /** messages kept while the consumer cannot take them; past it the oldest are dropped */
   maxQueuedMessages: number;
@@ -41,8 +44,6 @@ export const OUTPUT_SINK_DEFAULTS: OutputSinkOptions = {
   logger: silentLogger,
 };
 
-const MS_PER_S = 1000;
-
 /** The defaults under `options`, checked: GEOLOC_ERR_OUTPUT_OPTIONS names an option out of range. */
 export function resolveOutputSinkOptions(options: Partial<OutputSinkOptions>): OutputSinkOptions {
   const resolved = { ...OUTPUT_SINK_DEFAULTS, ...definedOnly(options) };
@@ -59,9 +60,12 @@ export function resolveOutputSinkOptions(options: Partial<OutputSinkOptions>): O
   return resolved;
 }
 
+/** A fix's `t` is rounded to the millisecond: intervals are compared to within half of one. */
+const T_RESOLUTION_S = 0.0005;
+
 export class OutputSink implements PipelineSink {
   private readonly options: OutputSinkOptions;
-  private readonly intervalMs: number;
+  private readonly intervalS: number;
   private readonly queue: Buffer[] = [];
   private readonly counts = { sent: 0, dropped: 0, errors: 0, cutOffs: 0 };
   private connection: Connection | undefined;
@@ -73,11 +77,8 @@ export class OutputSink implements PipelineSink {
   private failures = 0;
   /** a warning went out and no connection has worked since */
   private outage = false;
-  /** the newest fix the rate limit holds back, and the time it stands for */
-  private held: { feature: FixFeature; at: Date } | undefined;
-  /** when the last fix was encoded, performance.now() */
-  private releasedAt = Number.NEGATIVE_INFINITY;
-  private paceTimer: NodeJS.Timeout | undefined;
+  /** the flight time (`t`) of the last fix sent */
+  private lastSentT: number | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly periodicTimer: NodeJS.Timeout | undefined;
   private pumpScheduled = false;
@@ -94,20 +95,21 @@ export class OutputSink implements PipelineSink {
     options: Partial<OutputSinkOptions> = {},
   ) {
     this.options = resolveOutputSinkOptions(options);
-    this.intervalMs = MS_PER_S / this.options.maxRateHz;
+    this.intervalS = 1 / this.options.maxRateHz;
     const periodic = format.periodic;
     if (periodic) this.periodicTimer = setInterval(() => this.enqueue(this.encode(() => periodic.encode(new Date()))), periodic.intervalMs).unref();
     this.connect();
   }
 
-  /** As a pipeline sink: takes the fix, or keeps it back as the newest until the rate limit lets it go. */
+  /** As a pipeline sink: encodes and queues the fix when the rate limit lets it go, else leaves it out. */
   fix(feature: FixFeature): void {
     if (this.closing) return;
-    this.held = { feature, at: this.options.fixTime(feature) };
-    if (this.paceTimer !== undefined) return;
-    const waitMs = this.releasedAt + this.intervalMs - performance.now();
-    if (waitMs <= 0) this.release();
-    else this.paceTimer = setTimeout(() => this.release(), waitMs).unref();
+    const { t } = feature.properties;
+    // a source that starts again (a reconnected stream) counts its time from 0: that fix goes
+    const sinceLast = this.lastSentT === undefined || t < this.lastSentT ? Infinity : t - this.lastSentT;
+    if (sinceLast < this.intervalS - T_RESOLUTION_S) return;
+    this.lastSentT = t;
+    this.enqueue(this.encode(() => this.format.encodeFix(feature, this.options.fixTime(feature))));
   }
 
   stats(): OutputStats {
@@ -115,25 +117,16 @@ export class OutputSink implements PipelineSink {
   }
 
   /**
-   * Sends the fix the rate limit held back, lets what is queued leave for up to closeTimeoutMs,
+   * Lets what is queued leave for up to closeTimeoutMs,
    * drops the rest (counted) and closes the connection. Safe to call twice.
    */
   close(): Promise<void> {
     return (this.closing ??= this.shutdown());
   }
 
-  /** Encodes the held fix; the next one waits until an interval has passed since. */
-  private release(): void {
-    const held = this.held!;
-    this.held = undefined;
-    this.paceTimer = undefined;
-    this.releasedAt = performance.now();
-    this.enqueue(this.encode(() => this.format.encodeFix(held.feature, held.at)));
-  }
-
   /**
-   * A format that throws costs its own output that fix, never the pipeline (release() runs on
-   * timers too): counted each time, said once.
+   * A format that throws costs its own output that fix, never the pipeline (the periodic
+   * messages run on a timer): counted each time, said once.
    */
   private encode(encode: () => Buffer[]): Buffer[] {
     try {
@@ -292,10 +285,7 @@ export class OutputSink implements PipelineSink {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.periodicTimer);
-    clearTimeout(this.paceTimer);
     clearTimeout(this.reconnectTimer);
-    // the fix the rate limit held back is the newest word: it goes too
-    if (this.held) this.release();
     const deadline = Date.now() + this.options.closeTimeoutMs;
     const within = (work: Promise<void>) =>
       new Promise<void>((resolve) => {
