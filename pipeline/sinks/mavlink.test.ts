@@ -1,41 +1,19 @@
 import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { common, minimal, MavLinkPacketParser, MavLinkPacketSplitter, type MavLinkData, type MavLinkPacket } from 'node-mavlink';
+import { Readable } from 'node:stream';
+import { common, minimal } from 'node-mavlink';
 import { isGeolocError } from '../core/errors';
 import type { FixFeature } from '../core/types';
 import { scratchDir } from '../../tests/support/scratch';
+import { dataOf, decodeMavlink } from '../../tests/support/mavlinkDecode';
 import { simulatedFixes } from '../../tests/support/simulatedFixes';
 import { DEFAULT_MAVLINK_OPTIONS, mavlinkFormat, type MavlinkOptions } from './mavlink';
 
-const REGISTRY = { ...minimal.REGISTRY, ...common.REGISTRY };
 /** CRC-extra of GPS_INPUT and HEARTBEAT in MAVLink's common.xml / minimal.xml (mavgen's MAVLINK_MSG_ID_*_CRC) */
 const GPS_INPUT_CRC_EXTRA = 151;
 const HEARTBEAT_CRC_EXTRA = 50;
 
-/** The library's own splitter (start byte, length, CRC with CRC-extra) and parser, over a byte stream. */
-async function decode(source: Readable): Promise<{ packets: MavLinkPacket[]; invalid: number }> {
-  const splitter = new MavLinkPacketSplitter();
-  const packets: MavLinkPacket[] = [];
-  const collect = new Writable({
-    objectMode: true,
-    write(packet: MavLinkPacket, _encoding, done) {
-      packets.push(packet);
-      done();
-    },
-  });
-  await pipeline(source, splitter, new MavLinkPacketParser(), collect);
-  return { packets, invalid: splitter.invalidPackages };
-}
-
-const decodeBuffers = (buffers: Buffer[]) => decode(Readable.from(buffers));
-
-function dataOf<T extends MavLinkData>(packet: MavLinkPacket): T {
-  const clazz = REGISTRY[packet.header.msgid];
-  if (!clazz) throw new Error(`message ${packet.header.msgid} is not in the common dialect`);
-  return packet.protocol.data(packet.payload, clazz) as T;
-}
+const decodeBuffers = (buffers: Buffer[]) => decodeMavlink(Readable.from(buffers));
 
 /** MAVLink's X.25 checksum over the packet after its start byte, then the CRC-extra: written here from the spec, not taken from the library. */
 function mavlinkCrc(packet: Buffer, crcExtra: number): number {
@@ -225,7 +203,7 @@ describe('mavlinkFormat: a recorded stream', () => {
       const path = join(scratch.dir, 'fixes.mavlink');
       const clock = (i: number) => new Date(NOW.getTime() + i * 200);
       writeFileSync(path, Buffer.concat(fixes.flatMap((f, i) => [...(i % 5 === 0 ? format.periodic!.encode(clock(i)) : []), ...format.encodeFix(f, clock(i))])));
-      const { packets, invalid } = await decode(createReadStream(path, { highWaterMark: 7 }));
+      const { packets, invalid } = await decodeMavlink(createReadStream(path, { highWaterMark: 7 }));
       expect(invalid).toBe(0);
       const decoded = packets.filter((p) => p.header.msgid === common.GpsInput.MSG_ID).map((p) => dataOf<common.GpsInput>(p));
       expect(decoded).toHaveLength(fixes.length);
