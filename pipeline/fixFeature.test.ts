@@ -10,6 +10,7 @@ const ESTIMATE: TrackEstimate = {
   confidence: 0.87654,
   lost: false,
   relocalizing: false,
+  method: 'retrieval',
   candidates: [],
   speedMps: 10.0004,
   headingDeg: 89.99949,
@@ -32,6 +33,13 @@ describe('toFixFeature', () => {
       speedSigmaMps: 1,
       headingSigmaDeg: 2.865,
     });
+  });
+
+  test('says how the estimate was made, with the registration evidence when the frame registered', () => {
+    expect(toFixFeature(ESTIMATE, 'f').properties).toMatchObject({ method: 'retrieval' });
+    expect(toFixFeature(ESTIMATE, 'f').properties).not.toHaveProperty('registration');
+    const registered = toFixFeature({ ...ESTIMATE, method: 'registered', registration: { inliers: 87, reprojectionPx: 1.23456 } }, 'f');
+    expect(registered.properties).toMatchObject({ method: 'registered', registration: { inliers: 87, reprojectionErrorPx: 1.235 } });
   });
 
   test('an estimate without them gives a fix without them', () => {

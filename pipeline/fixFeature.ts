@@ -25,6 +25,8 @@ export function toFixFeature(estimate: TrackEstimate, flight: string, latencyMs?
       confidence: round(estimate.confidence, VALUE_DECIMALS),
       lost: estimate.lost,
       relocalizing: estimate.relocalizing,
+      method: estimate.method,
+      ...(estimate.registration ? { registration: { inliers: estimate.registration.inliers, reprojectionErrorPx: round(estimate.registration.reprojectionPx, VALUE_DECIMALS) } } : {}),
       ...(top1 ? { top1: { lat: round(top1.lat, COORD_DECIMALS), lon: round(top1.lon, COORD_DECIMALS), score: round(top1.score, VALUE_DECIMALS), tileId: top1.tileId } } : {}),
       ...(estimate.speedMps !== undefined ? { speedMps: round(estimate.speedMps, VALUE_DECIMALS) } : {}),
       ...(estimate.headingDeg !== undefined ? { headingDeg: round(estimate.headingDeg, VALUE_DECIMALS) } : {}),

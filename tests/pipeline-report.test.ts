@@ -25,7 +25,7 @@ function estimateAt(t: number, offsetM: number, radiusM: number, top1OffsetM: nu
   const truth = destination(START, 90, SPEED_MPS * t);
   const p = destination(truth, 0, offsetM);
   const top1 = { tileId: 1, score: 0.9, footprintM: 100, ...destination(truth, 180, top1OffsetM) };
-  return { frame: t * 5, t, ...p, radiusM, confidence: 0.5, lost: false, relocalizing: false, candidates: [top1], top1 };
+  return { frame: t * 5, t, ...p, radiusM, confidence: 0.5, lost: false, relocalizing: false, method: 'retrieval', candidates: [top1], top1 };
 }
 
 describe('replay scoring', () => {

@@ -9,14 +9,14 @@ import { LocalFrame, type LatLon } from '../geo/wgs84';
 import { buildKernels, evaluateLikelihood, type CandidateKernels, type LikelihoodOptions } from './likelihood';
 import { ParticleCloud, type HeadingModel, type MotionModel } from './particles';
 import { spreadOf } from './spread';
-import type { Measurement, TrackEstimate } from './types';
+import type { EstimateMethod, FrameRegistration, Measurement, TrackEstimate } from './types';
 import { validateMeasurement } from './validate';
 import type { SearchRegion } from '../core/types';
 import { definedOnly } from '../core/options';
 import { Random } from '../core/random';
 
 // Bound once: a global lookup per call is slow in hot loops (about 20× under jest's vm sandbox).
-const { PI, abs, atan2, hypot, log, max, min, round } = Math;
+const { PI, abs, atan2, exp, hypot, log, max, min, round } = Math;
 
 export interface TrackFilterOptions extends LikelihoodOptions, MotionModel {
   /** number of particles */
@@ -74,6 +74,14 @@ export interface TrackFilterOptions extends LikelihoodOptions, MotionModel {
   resampleThreshold: number;
   /** radius of the window around the densest block whose weighted mean is the estimate, metres */
   modeWindowM: number;
+  /**
+   * 1-σ added in every direction to a registration's own covariance, metres: what the fit's
+   * bootstrap cannot see (the map's and the camera model's errors, a frame's motion blur), and
+   * what keeps a registration from collapsing the cloud onto a handful of particles
+   */
+  registrationSigmaFloorM: number;
+  /** prior probability that a registration is wrong (a consensus on a look-alike place): its likelihood keeps a uniform floor */
+  registrationOutlierProbability: number;
 }
 
 export const DEFAULT_TRACK_FILTER_OPTIONS: Readonly<TrackFilterOptions> = {
@@ -105,10 +113,14 @@ export const DEFAULT_TRACK_FILTER_OPTIONS: Readonly<TrackFilterOptions> = {
   globalCheckEveryS: 0.4,
   resampleThreshold: 0.5,
   modeWindowM: 150,
+  registrationSigmaFloorM: 3,
+  registrationOutlierProbability: 0.1,
 };
 
 /** More particles than this would take seconds per update: surely a typo. */
 const MAX_PARTICLES = 1_000_000;
+/** A registration agrees with the track when it is more likely an inlier than an outlier under the predicted cloud. */
+const INLIER_MAJORITY = 0.5;
 /** Weight of the newest interval in the running mean of the time between fixes. */
 const FIX_INTERVAL_SMOOTHING = 0.1;
 const DEG = PI / 180;
@@ -192,7 +204,7 @@ export class TrackFilter {
         this.cloud.seedFromKernels(kernels, this.cloud.randomIndices(o.particles), o.maxSpeedMps, this.headingModel, headingRad);
         this.cloud.equalizeWeights();
       }
-      return this.finish(m, kernels, 0, 1);
+      return this.finish(m, kernels, 0, 1, this.weighByRegistration(m, 1));
     }
     const dt = m.t - this.lastT;
     this.lastT = m.t;
@@ -206,7 +218,7 @@ export class TrackFilter {
     this.noteGlobalSearch(m);
     if (kernels.count > 0) this.weighByMeasurement(kernels, tempering, evidenceS);
     if (kernels.count > 0 && !m.searchRegion && this.phase === 'tracking' && this.disagreementS >= o.lostAfterS) this.declareLost(kernels, headingRad);
-    return this.finish(m, kernels, dt, tempering);
+    return this.finish(m, kernels, dt, tempering, this.weighByRegistration(m, tempering));
   }
 
   /**
@@ -227,9 +239,7 @@ export class TrackFilter {
    * land inside its circle, so its outlier floor spreads over that circle's area.
    */
   private kernelsFor(m: Measurement, frame: LocalFrame): CandidateKernels {
-    const region = m.searchRegion;
-    const areaM2 = region ? min(this.options.outlierAreaM2, PI * region.radiusM * region.radiusM) : this.options.outlierAreaM2;
-    return buildKernels(m.candidates, frame, this.options, m, areaM2);
+    return buildKernels(m.candidates, frame, this.options, m, this.outlierAreaM2(m));
   }
 
   private noteGlobalSearch(m: Measurement): void {
@@ -256,6 +266,47 @@ export class TrackFilter {
     this.disagreementS = max(0, this.disagreementS + evidenceS * (1 - inlierProbability - credit * inlierProbability));
   }
 
+  /**
+   * Multiplies each particle's weight by the registration's likelihood^tempering: a Gaussian
+   * about the registered position (its covariance plus the floor) mixed with a uniform outlier
+   * term over the same area as the candidates' (README.md), so a wrong registration reweighs
+   * the cloud no more than a wrong candidate could. Returns whether the registration agreed
+   * with the predicted track (it more likely an inlier than not); undefined without one.
+   */
+  private weighByRegistration(m: Measurement, tempering: number): boolean | undefined {
+    const r = m.registration;
+    if (!r || 'failed' in r) return undefined;
+    const o = this.options;
+    const { cloud, logFactor } = this;
+    const at = (this.frame as LocalFrame).toEnu(r);
+    const floor2 = o.registrationSigmaFloorM * o.registrationSigmaFloorM;
+    const [cnn, cne, cee] = r.covarianceM2;
+    const nn = cnn + floor2;
+    const ee = cee + floor2;
+    const det = nn * ee - cne * cne;
+    const eps = o.registrationOutlierProbability;
+    const uniform = eps / this.outlierAreaM2(m);
+    const peak = (1 - eps) / (2 * PI * Math.sqrt(det));
+    let predictive = 0;
+    for (let i = 0; i < cloud.size; i++) {
+      const dn = cloud.north[i]! - at.n;
+      const de = cloud.east[i]! - at.e;
+      // Mahalanobis distance² with the inverse of [[nn, ne], [ne, ee]]
+      const d2 = (ee * dn * dn - 2 * cne * dn * de + nn * de * de) / det;
+      const l = uniform + peak * exp(-d2 / 2);
+      predictive += cloud.weight[i]! * l;
+      logFactor[i] = tempering * log(l);
+    }
+    cloud.reweight(logFactor);
+    return (predictive - uniform) / predictive > INLIER_MAJORITY;
+  }
+
+  /** Where an outlier of this measurement lands: inside its search circle, else anywhere on the map. */
+  private outlierAreaM2(m: Measurement): number {
+    const region = m.searchRegion;
+    return region ? min(this.options.outlierAreaM2, PI * region.radiusM * region.radiusM) : this.options.outlierAreaM2;
+  }
+
   /** Keeps a share of the old posterior and re-draws the rest from the global candidates. */
   private declareLost(kernels: CandidateKernels, headingRad: number | undefined): void {
     const o = this.options;
@@ -270,7 +321,7 @@ export class TrackFilter {
   }
 
   /** Summarizes the posterior, moves the phase on, resamples (re-seeding while re-localizing). */
-  private finish(m: Measurement, kernels: CandidateKernels, dt: number, tempering: number): TrackEstimate {
+  private finish(m: Measurement, kernels: CandidateKernels, dt: number, tempering: number, registrationAgreed: boolean | undefined): TrackEstimate {
     const o = this.options;
     const frame = this.frame as LocalFrame;
     const summary = this.cloud.summarize(o.modeWindowM, o.confidenceRadiusM);
@@ -295,6 +346,8 @@ export class TrackFilter {
       confidence: min(1, max(0, summary.massNear * agreement)),
       lost: this.lost,
       relocalizing: this.phase === 'relocalizing',
+      method: methodOf(this.lost, registrationAgreed),
+      ...registrationEvidence(m.registration),
       top1: m.candidates[0],
       candidates: m.candidates,
       speedMps,
@@ -320,6 +373,15 @@ export class TrackFilter {
       this.cloud.resample();
     }
   }
+}
+
+function methodOf(lost: boolean, registrationAgreed: boolean | undefined): EstimateMethod {
+  if (lost) return 'lost';
+  return registrationAgreed ? 'registered' : 'retrieval';
+}
+
+function registrationEvidence(r: FrameRegistration | undefined): Pick<TrackEstimate, 'registration'> {
+  return r && !('failed' in r) ? { registration: { inliers: r.inliers, reprojectionPx: r.reprojectionPx } } : {};
 }
 
 function headingRadOf(m: Measurement): number | undefined {
@@ -373,6 +435,8 @@ const OPTION_RANGES: Record<Exclude<keyof TrackFilterOptions, 'origin' | 'prior'
   globalCheckEveryS: POSITIVE,
   resampleThreshold: FRACTION,
   modeWindowM: POSITIVE,
+  registrationSigmaFloorM: POSITIVE,
+  registrationOutlierProbability: { min: 0, max: 1, openMin: true, openMax: true },
 };
 
 function inRange(value: unknown, r: OptionRange): boolean {

@@ -29,7 +29,32 @@ export interface Measurement {
    * cannot show that the track is wrong, so only global ones count towards "lost".
    */
   searchRegion?: SearchRegion;
+  /** the frame registered against the map (operators/registerFrame), or why it could not be */
+  registration?: FrameRegistration;
 }
+
+/** A frame's registration against the map: the drone's position with its covariance, and the fit's evidence. */
+export type FrameRegistration =
+  | {
+      lat: number;
+      lon: number;
+      /** covariance of the position, m² (bootstrap of the fit plus tilt and map terms) */
+      covarianceM2: NorthEastCovariance;
+      /** compass direction of the frame's top, degrees */
+      headingDeg: number;
+      /** camera height above ground the fit implies, metres */
+      heightM: number;
+      inliers: number;
+      /** RMS reprojection error of the inliers, window pixels */
+      reprojectionPx: number;
+    }
+  | { failed: string };
+
+/**
+ * How an estimate was made: 'registered' when the frame's registration was fused and agreed with
+ * the track, 'retrieval' from the candidates alone, 'lost' while the filter has lost the track.
+ */
+export type EstimateMethod = 'registered' | 'retrieval' | 'lost';
 
 /** The filter's answer for one measurement. */
 export interface TrackEstimate {
@@ -45,6 +70,9 @@ export interface TrackEstimate {
   lost: boolean;
   /** the filter is searching globally (first fixes, or after it lost the track) */
   relocalizing: boolean;
+  method: EstimateMethod;
+  /** the fused registration's evidence, when the frame registered (whether or not it agreed with the track) */
+  registration?: { inliers: number; reprojectionPx: number };
   top1?: Candidate;
   candidates: Candidate[];
   /** the prior for the NEXT search; undefined = global search needed */

@@ -45,5 +45,13 @@ export function validateMeasurement(m: Measurement, lastT: number | undefined): 
       refuse(`${at}: searchRegion is ${JSON.stringify(region)}`, 'pass the {lat, lon, radiusM} the search was restricted to, or omit it for a global search');
     }
   }
+  const reg = m.registration;
+  if (reg !== undefined && !('failed' in reg)) {
+    const [nn, ne, ee] = Array.isArray(reg.covarianceM2) ? reg.covarianceM2 : [];
+    const positiveDefinite = isFiniteNumber(nn) && isFiniteNumber(ne) && isFiniteNumber(ee) && nn >= 0 && ee >= 0 && nn * ee - ne * ne >= 0;
+    if (!isFiniteNumber(reg.lat) || !isFiniteNumber(reg.lon) || Math.abs(reg.lat) > 90 || Math.abs(reg.lon) > 180 || !positiveDefinite) {
+      refuse(`${at}: registration is ${JSON.stringify(reg)}`, 'give WGS84 degrees and a covariance [nn, ne, ee] in m² (positive semi-definite), or {failed: reason}');
+    }
+  }
   if (m.headingDeg !== undefined && !isFiniteNumber(m.headingDeg)) refuse(`${at}: headingDeg is ${String(m.headingDeg)}`, 'omit headingDeg when telemetry has none');
 }
