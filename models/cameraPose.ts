@@ -66,6 +66,8 @@ const Z_95 = 1.96;
 export interface PoseUncertainty {
   /** radius of a circle round the position that holds it with 95% probability (metres) */
   radiusM: number;
+  /** the position's covariance the radius is drawn from, m²: [north·north, north·east, east·east] */
+  covarianceM2: [nn: number, ne: number, ee: number];
   headingDeg95: number;
   heightM95: number;
   /** refits the spread was measured over */
@@ -116,6 +118,7 @@ export function poseUncertainty({ pose, refits, tiltSigmaDeg, mapSigmaM }: Uncer
   const largest = (a + d) / 2 + Math.sqrt(((a - d) / 2) ** 2 + b * b);
   return {
     radiusM: Math.sqrt(CHI2_2D_95 * largest),
+    covarianceM2: [d, b, a],
     headingDeg95: Z_95 * Math.sqrt(sh / div),
     heightM95: Z_95 * Math.sqrt(sz / div),
     samples: n,

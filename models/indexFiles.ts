@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { GeolocError } from '../pipeline/core/errors';
 import type { GeoBounds } from '../pipeline/geo/geoImage';
 import type { PartitionGrid } from './partition';
@@ -176,4 +176,9 @@ export async function readCells(dir: string, manifest: IndexManifest): Promise<C
 export async function readCatalog(dir: string, manifest: IndexManifest): Promise<TileRecord[]> {
   const path = requireFile(dir, CATALOG_FILE);
   return decodeCatalog(await readFile(path), manifest.tiles, path);
+}
+
+/** Where the imagery an index was built from lies: its manifest's path, relative to the index folder unless absolute. */
+export function indexImageryPath(dir: string, manifest: Pick<IndexManifest, 'imagery'>): string {
+  return isAbsolute(manifest.imagery.path) ? manifest.imagery.path : resolve(dir, manifest.imagery.path);
 }

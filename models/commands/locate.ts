@@ -1,5 +1,4 @@
 /** `geoloc locate`: one still photo registered against the map of a satellite index, as a GeoJSON Feature. */
-import { isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Command } from '../../pipeline/commands/command';
@@ -10,7 +9,7 @@ import { DEFAULT_BINARY_RATIO, DEFAULT_FLOAT_RATIO } from '../featureMatching';
 import { FeatureWorker } from '../featureWorkerClient';
 import { ROBUST_METHODS, type RobustMethod } from '../homographyFit';
 import { openImagery } from '../imagerySource';
-import { readManifest } from '../indexFiles';
+import { indexImageryPath, readManifest } from '../indexFiles';
 import { FEATURE_METHODS, type FeatureMethod } from '../localFeatures';
 import {
   DEFAULT_BUDGET,
@@ -150,8 +149,7 @@ export const locateCommand: Command = {
     }
 
     const manifest = await readManifest(values.index);
-    const imageryPath = isAbsolute(manifest.imagery.path) ? manifest.imagery.path : resolve(values.index, manifest.imagery.path);
-    const sampler = new MapSampler(await openImagery(imageryPath, say));
+    const sampler = new MapSampler(await openImagery(indexImageryPath(values.index, manifest), say));
     const fit = xfeatFit(width, height);
     const photo = { rgb: new Uint8Array(await sharp(decoded.data, { raw: { width, height, channels: 3 } }).resize(fit.width, fit.height).raw().toBuffer()), ...fit };
     const heightsM = altitudeM !== undefined ? [altitudeM] : manifest.scales.map((s) => s.altitudeM);
