@@ -43,6 +43,14 @@ export interface PipelineConfig {
   /** network sources: time without a frame that counts as a lost stream (see FfmpegDecodeOptions.readTimeoutMs) */
   readTimeoutMs: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
+  /**
+   * register each frame against the map (operators/registerFrame, in the feature worker) and
+   * fuse the registered position into the track. Frames are then decoded once at the size
+   * registration reads (REGISTRATION_FRAME, a centred 4:3 crop) and the model's input is
+   * sampled from them; needs fit 'crop'. The camera's field of view comes from
+   * tracker.cameraFovDeg (across the frame's shorter side)
+   */
+  register: boolean;
   /** tracker settings passed to smoothTrack (`prior`: where the flight starts, from --near/--radius) */
   tracker: Partial<TrackFilterOptions>;
 }
@@ -64,6 +72,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
     maxDelayMs: DEFAULT_RECONNECT_OPTIONS.maxDelayMs,
     maxAttempts: DEFAULT_RECONNECT_OPTIONS.maxAttempts,
   },
+  register: false,
   tracker: {},
 };
 
@@ -102,6 +111,9 @@ export function resolveConfig(overrides: Partial<PipelineConfig> = {}): Pipeline
   }
   if (!FITS.includes(config.fit)) fail('fit', FITS.join(' | '), config.fit);
   if (typeof config.derotate !== 'boolean') fail('derotate', 'true or false', config.derotate);
+  if (typeof config.register !== 'boolean') fail('register', 'true or false', config.register);
+  // registration's frames are a centred crop, which the model's input is sampled from
+  if (config.register && config.fit !== 'crop') fail('fit', "'crop' when register is on", config.fit);
   positive('framesInFlight', config.framesInFlight, true);
   if (config.framesInFlight < config.maxBatch) fail('framesInFlight', `at least maxBatch (${config.maxBatch})`, config.framesInFlight);
   positive('readTimeoutMs', config.readTimeoutMs, false);

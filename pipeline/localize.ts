@@ -3,7 +3,8 @@
  *
  *   decodeVideo ─► (live: latestFrame | replay: lossless, credit-paced) ─► batchFrames
  *     ─► preprocess [turned north-up by telemetry heading] ─► embedFrames (ONNX Runtime workers)
- *     ─► searchIndex (FAISS worker, frame by frame, the track prior as region) ─► smoothTrack ─► fix
+ *     ─► searchIndex (FAISS worker, frame by frame, the track prior as region)
+ *     ─► [registerFrame (feature worker: the frame against the map), with config.register] ─► smoothTrack ─► fix
  *
  * Replay is lossless and paced by credit: ffmpeg pauses while `framesInFlight` frames are
  * between the decoder and the index search, and the embedder workers stay busy meanwhile. A
@@ -13,15 +14,23 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { map, NEVER, Observable, of, pipe, Subject, takeUntil, tap } from 'rxjs';
+import { identity, map, NEVER, Observable, of, pipe, Subject, takeUntil, tap } from 'rxjs';
 import type { ModelInfo } from '../models/modelInfo';
 import { batchFrames } from '../operators/batchFrames';
 import { type DecodedFrame, decodeVideo } from '../operators/decodeVideo';
 import { type Embedder, embedFrames } from '../operators/embedFrames';
 import { latestFrame } from '../operators/latestFrame';
 import { preprocess } from '../operators/preprocess';
-import { type FramePriors, type Searcher, searchIndex } from '../operators/searchIndex';
+import { type FrameMeasurement, type FramePriors, type Searcher, searchIndex } from '../operators/searchIndex';
+import { GeolocError } from './core/errors';
 import { smoothTrack } from '../operators/smoothTrack';
+import { DEFAULT_HEADING_TOLERANCE_DEG, DEFAULT_MAX_ATTEMPTS, registerFrame, type RegistrationTiming } from '../operators/registerFrame';
+import type { FeatureWorker } from '../models/featureWorkerClient';
+import { DEFAULT_FLOAT_RATIO } from '../models/featureMatching';
+import type { MapSampler } from '../models/mapWindow';
+import { DEFAULT_CONSENSUS, DEFAULT_ROBUST, DEFAULT_UNCERTAINTY } from '../models/registration';
+import { xfeatFit } from '../models/xfeat';
+import { resolveTrackFilterOptions } from './tracking/trackFilter';
 import type { PipelineConfig } from './config';
 import { toFixFeature } from './fixFeature';
 import { type Logger, silentLogger } from './core/log';
@@ -41,6 +50,29 @@ export const BATCHES_IN_FLIGHT_PER_WORKER = 2;
  */
 const DEROTATE_OVERSAMPLE = 1.5;
 
+/**
+ * With registration on, frames are decoded once as a centred 4:3 crop at the largest size
+ * XFeat takes (480 × 360): registration reads them as they are, and the model's square input
+ * is sampled from their centre square (turned north-up or not). A 4:3 crop of a landscape
+ * frame keeps its shorter side, so the field of view across it is tracker.cameraFovDeg.
+ */
+const REGISTRATION_ASPECT = { width: 4, height: 3 };
+export const REGISTRATION_FRAME = xfeatFit(REGISTRATION_ASPECT.width, REGISTRATION_ASPECT.height);
+
+/** Horizontal field of view of REGISTRATION_FRAME for a camera whose field of view across its shorter side is `shortSideFovDeg`. */
+function registrationHfovDeg(shortSideFovDeg: number): number {
+  const half = (shortSideFovDeg * Math.PI) / 360;
+  return (2 * Math.atan((Math.tan(half) * REGISTRATION_FRAME.width) / REGISTRATION_FRAME.height) * 180) / Math.PI;
+}
+
+/** What registering frames needs (config.register): the feature worker, the map, and the index's heights. */
+export interface Registrar {
+  worker: FeatureWorker;
+  sampler: MapSampler;
+  /** heights tried when telemetry has no altitude: the index's tile altitudes, metres */
+  heightsM: number[];
+}
+
 /** The nearest even number of pixels to `pixels`. */
 function evenPixels(pixels: number): number {
   return 2 * Math.round(pixels / 2);
@@ -49,6 +81,8 @@ function evenPixels(pixels: number): number {
 export interface LocalizeDeps {
   embedder: Embedder & { info: ModelInfo; size: number };
   index: Searcher;
+  /** needed with config.register */
+  registrar?: Registrar;
   logger?: Logger;
   /** telemetry priors (altitude, heading) for a frame time, when a track rides along */
   priorsAt?: (t: number) => FramePriors | undefined;
@@ -106,6 +140,8 @@ export interface LocalizedFix {
   latencyMs: number;
   /** the frame's top-k tiles from a global search, best first, when asked for */
   globalTopK?: Candidate[];
+  /** what registering the frame cost, with config.register */
+  registrationTiming?: RegistrationTiming;
 }
 
 /**
@@ -126,6 +162,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     try {
       kind = sourceKind(source);
       live = readsLive(source, options);
+      if (config.register && !deps.registrar) throw new GeolocError('GEOLOC_ERR_PIPELINE_CONFIG', 'pipeline setting register is on but no feature worker and map were opened for it (openLocalizer opens them)');
     } catch (err) {
       subscriber.error(err);
       return undefined;
@@ -140,10 +177,12 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
     const credits = new Subject<number>();
 
     // frames to be turned are sampled anyway, so they come as YUV where they can: no conversion in ffmpeg
+    const registrar = config.register ? deps.registrar : undefined;
+    // registration reads RGB at its own size, which the model's input is sampled from
+    const decodeSize = registrar ? REGISTRATION_FRAME : turn ? { width: evenPixels(width * DEROTATE_OVERSAMPLE), height: evenPixels(height * DEROTATE_OVERSAMPLE) } : { width, height };
     const frames = decodeVideo(source, {
-      width: turn ? evenPixels(width * DEROTATE_OVERSAMPLE) : width,
-      height: turn ? evenPixels(height * DEROTATE_OVERSAMPLE) : height,
-      acceptYuv: turn,
+      ...decodeSize,
+      acceptYuv: turn && !registrar,
       fps: config.fps,
       fit: config.fit,
       realtime: options.realtime ?? false,
@@ -168,6 +207,16 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         priors: deps.priorsAt ? (frame) => deps.priorsAt!(frame.t) : undefined,
         globalTopK: options.globalTopK,
       }),
+      registrar
+        ? registerFrame<DecodedFrame, FrameMeasurement<DecodedFrame>>({
+            ...registrar,
+            region: () => region,
+            hfovDeg: registrationHfovDeg(resolveTrackFilterOptions(config.tracker).cameraFovDeg),
+            maxAttempts: DEFAULT_MAX_ATTEMPTS,
+            headingToleranceDeg: DEFAULT_HEADING_TOLERANCE_DEG,
+            registration: { match: { maxRatio: DEFAULT_FLOAT_RATIO }, robust: DEFAULT_ROBUST, consensus: DEFAULT_CONSENSUS, uncertainty: DEFAULT_UNCERTAINTY },
+          })
+        : identity,
     );
 
     const measurements = live
@@ -192,8 +241,14 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         map(({ estimate, measurement }): LocalizedFix => {
           region = estimate.searchRegion;
           const latencyMs = performance.now() - measurement.source.decodedAt;
-          const globalTopK = measurement.globalTopK;
-          const fix: LocalizedFix = { estimate, latencyMs, feature: toFixFeature(estimate, config.flight, latencyMs, measurement.source.sourceIndex), ...(globalTopK && { globalTopK }) };
+          const { globalTopK, registrationTiming } = measurement as FrameMeasurement<DecodedFrame> & { registrationTiming?: RegistrationTiming };
+          const fix: LocalizedFix = {
+            estimate,
+            latencyMs,
+            feature: toFixFeature(estimate, config.flight, latencyMs, measurement.source.sourceIndex),
+            ...(globalTopK && { globalTopK }),
+            ...(registrationTiming && { registrationTiming }),
+          };
           Object.assign(fix.feature.properties, options.annotate?.(fix));
           // a sink that throws (disk full, closed pipe) ends the pipeline with its error
           for (const sink of sinks) sink.fix?.(fix.feature, latencyMs);

@@ -20,6 +20,7 @@ export const PIPELINE_ARG_OPTIONS = {
   fit: { type: 'string' },
   cpu: { type: 'boolean' },
   derotate: { type: 'boolean' },
+  register: { type: 'boolean' },
   near: { type: 'string' },
   radius: { type: 'string' },
 } as const;
@@ -37,12 +38,14 @@ export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folde
   --fit <crop|pad|stretch>  how frames become the model's square input (default crop)
   --cpu                skip the CUDA execution provider
   --no-derotate        do not turn frames north-up by the telemetry heading before matching
+  --register           register each frame against the index's imagery (XFeat + OpenCV) and
+                       fuse the position into the track (slower; the fixes say how each was made)
   --near <lat,lon>     where the flight starts (take-off point, last GNSS fix): the tracker
                        starts inside this circle instead of searching globally
   --radius <m>         radius of the --near circle (default ${DEFAULT_NEAR_RADIUS_M})
 `;
 
-export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG_OPTIONS, 'cpu' | 'derotate'>, string>> & { cpu?: boolean; derotate?: boolean };
+export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG_OPTIONS, 'cpu' | 'derotate' | 'register'>, string>> & { cpu?: boolean; derotate?: boolean; register?: boolean };
 
 const FRAMES_IN_FLIGHT_PER_BATCH = DEFAULT_PIPELINE_CONFIG.framesInFlight / DEFAULT_PIPELINE_CONFIG.maxBatch;
 
@@ -62,6 +65,7 @@ export function configFromArgs(values: PipelineArgValues, base: Partial<Pipeline
   set('fit', values.fit as PipelineConfig['fit'] | undefined);
   if (values.cpu) flags.providers = ['cpu'];
   if (values.derotate !== undefined) flags.derotate = values.derotate;
+  if (values.register !== undefined) flags.register = values.register;
   const prior = nearOption(values.near, values.radius);
   const merged = { ...base, ...fromFile, ...flags };
   // the flags' prior joins the tracker settings of the file rather than replacing them

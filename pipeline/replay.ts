@@ -72,6 +72,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     annotate: (fix) => truthOf(track.records, fix.estimate),
     onFix(fix) {
       scorer.add(fix.estimate, fix.latencyMs, fix.globalTopK);
+      if (fix.registrationTiming) scorer.addRegistration(fix.registrationTiming);
       options.onFix?.(fix);
     },
   });

@@ -8,7 +8,8 @@ import { haversineMeters, type LatLon, LocalFrame } from './geo/wgs84';
 import { type Logger, silentLogger } from './core/log';
 import { type Summary, summarize } from './core/stats';
 import { telemetryAt, type TelemetryRecord } from './telemetry';
-import type { TrackEstimate } from './tracking/types';
+import type { EstimateMethod, TrackEstimate } from './tracking/types';
+import type { RegistrationTiming } from '../operators/registerFrame';
 import type { Candidate, SearchRegion } from './core/types';
 import type { OutputsReport } from './outputArgs';
 
@@ -41,6 +42,10 @@ export interface ReplayReport {
   /** fixes after the telemetry ended (or before it began): no ground truth */
   fixesWithoutTruth: number;
   lostFixes: number;
+  /** fixes by how the tracker made them (TrackEstimate.method) */
+  methods: Record<EstimateMethod, number>;
+  /** with --register: frames registered and failed, and ms per frame (wall, every attempt; the parts over the frames that registered) */
+  registration?: RegistrationReport;
   droppedFrames: number;
   latencyMs: Summary;
   model: { path: string; sha256: string; backbone: string; version: string; dim: number; inputSize: [number, number]; provider: string };
@@ -49,6 +54,15 @@ export interface ReplayReport {
   warnings: string[];
   /** what each fix output (--nmea, …) sent, dropped and failed, when there were any */
   outputs?: OutputsReport;
+}
+
+export interface RegistrationReport {
+  registered: number;
+  failed: number;
+  totalMs: Summary;
+  featuresMs: Summary;
+  matchingMs: Summary;
+  estimationMs: Summary;
 }
 
 export interface RawRecall {
@@ -92,6 +106,10 @@ export class ReplayScorer {
   private covered = 0;
   private withoutTruth = 0;
   private lost = 0;
+  private readonly methods: Record<EstimateMethod, number> = { registered: 0, retrieval: 0, lost: 0 };
+  private readonly registrationMs = { totalMs: [] as number[], featuresMs: [] as number[], matchingMs: [] as number[], estimationMs: [] as number[] };
+  private registered = 0;
+  private registrationsFailed = 0;
   private endWarned = false;
   private readonly endsAtS: number;
 
@@ -108,6 +126,7 @@ export class ReplayScorer {
     if (Number.isFinite(latencyMs)) this.latencies.push(latencyMs);
     this.radii.push(estimate.radiusM);
     if (estimate.lost) this.lost += 1;
+    this.methods[estimate.method] += 1;
     const truth = telemetryAt(this.records, estimate.t);
     if (!truth) {
       this.withoutTruth += 1;
@@ -130,6 +149,20 @@ export class ReplayScorer {
     this.recallK = Math.max(this.recallK, globalTopK.length);
   }
 
+  /** What registering one frame cost (with --register). */
+  addRegistration(timing: RegistrationTiming): void {
+    const { totalMs, featuresMs, matchingMs, estimationMs } = timing;
+    this.registrationMs.totalMs.push(totalMs);
+    if (featuresMs === undefined || matchingMs === undefined || estimationMs === undefined) {
+      this.registrationsFailed += 1;
+      return;
+    }
+    this.registered += 1;
+    this.registrationMs.featuresMs.push(featuresMs);
+    this.registrationMs.matchingMs.push(matchingMs);
+    this.registrationMs.estimationMs.push(estimationMs);
+  }
+
   private rawRecall(): RawRecall {
     const n = this.truthRanks.length;
     const within = (ranks: number) => (n ? this.truthRanks.filter((r) => r !== undefined && r < ranks).length / n : Number.NaN);
@@ -137,8 +170,20 @@ export class ReplayScorer {
   }
 
   /** The scored part of the report; the caller adds identity, counts and timing. */
-  scores(): Pick<ReplayReport, 'errorMeters' | 'rawTop1ErrorMeters' | 'rawRecall' | 'coverage95' | 'radiusM' | 'fixesWithTruth' | 'fixesWithoutTruth' | 'lostFixes' | 'latencyMs'> {
+  scores(): Pick<ReplayReport, 'errorMeters' | 'rawTop1ErrorMeters' | 'rawRecall' | 'coverage95' | 'radiusM' | 'fixesWithTruth' | 'fixesWithoutTruth' | 'lostFixes' | 'methods' | 'registration' | 'latencyMs'> {
+    const ms = this.registrationMs;
     return {
+      methods: { ...this.methods },
+      ...(ms.totalMs.length > 0 && {
+        registration: {
+          registered: this.registered,
+          failed: this.registrationsFailed,
+          totalMs: summarize(ms.totalMs),
+          featuresMs: summarize(ms.featuresMs),
+          matchingMs: summarize(ms.matchingMs),
+          estimationMs: summarize(ms.estimationMs),
+        },
+      }),
       errorMeters: summarize(this.smoothed),
       rawTop1ErrorMeters: summarize(this.raw),
       rawRecall: this.rawRecall(),
@@ -166,6 +211,10 @@ function recallLine(recall: RawRecall): string {
   return ranks.map(([rank, share]) => `top-${rank} ${fmt(share * PERCENT)}%`).join(', ');
 }
 
+function registrationLine(r: RegistrationReport): string {
+  return `  register ${r.registered} frames registered, ${r.failed} not; ms per frame p50 ${fmt(r.totalMs.p50)}, p95 ${fmt(r.totalMs.p95)} (registered, p50: features ${fmt(r.featuresMs.p50)}, matching ${fmt(r.matchingMs.p50)}, estimation ${fmt(r.estimationMs.p50)})`;
+}
+
 /** A few lines a person reads after a replay. */
 export function formatReport(report: ReplayReport): string {
   const e = report.errorMeters;
@@ -180,6 +229,8 @@ export function formatReport(report: ReplayReport): string {
     `  recall  a tile holding the truth in the global ${recallLine(report.rawRecall)}`,
     `  seed    ${report.seed ? `tracker started within ${fmt(report.seed.radiusM, 0)} m of ${report.seed.lat}, ${report.seed.lon}` : 'none: the tracker started from global searches'}`,
     `  radius  95% radius holds the truth for ${fmt(report.coverage95 * PERCENT)}% of ${report.fixesWithTruth} fixes (median radius ${fmt(report.radiusM.p50)} m)`,
+    `  method  ${Object.entries(report.methods).map(([method, n]) => `${method} ${n}`).join(', ')}`,
+    ...(report.registration ? [registrationLine(report.registration)] : []),
     `  latency p50 ${fmt(report.latencyMs.p50)} ms, p95 ${fmt(report.latencyMs.p95)} ms`,
     ...(report.fixesWithoutTruth ? [`  ${report.fixesWithoutTruth} fixes had no ground truth (telemetry ${report.telemetry.path} ends at ${fmt(report.telemetry.endsAtS, 2)} s)`] : []),
     ...Object.entries(report.outputs ?? {}).map(([name, o]) => `  output  ${name} → ${o.target}: ${o.sent} sent, ${o.dropped} dropped, ${o.errors} errors${o.cutOffs ? `, ${o.cutOffs} cut off` : ''}`),

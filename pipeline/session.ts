@@ -16,13 +16,27 @@ import { type LocalizedFix, type LocalizeOptions, localize, PipelineStats } from
 import { type Logger, silentLogger } from './core/log';
 import { type SchedulingPolicy, scheduleAsBatchJob } from './batchScheduling';
 import type { FramePriors } from '../operators/searchIndex';
+import { FeatureWorker } from '../models/featureWorkerClient';
+import { openImagery } from '../models/imagerySource';
+import { indexImageryPath } from '../models/indexFiles';
+import { MapSampler } from '../models/mapWindow';
+import type { Registrar } from './localize';
 
 export interface Localizer {
   embedder: EmbedderPool;
   index: SatelliteIndex;
   /** the policy this process's threads, and the decoders it starts, run under */
   scheduling: SchedulingPolicy;
+  /** the feature worker and the map, with config.register */
+  registrar?: Registrar;
   close(): Promise<void>;
+}
+
+/** The feature worker (XFeat) and the index's imagery as map windows, for registering frames. */
+async function openRegistrar(index: SatelliteIndex, logger: Logger): Promise<Registrar> {
+  const imagery = await openImagery(indexImageryPath(index.dir, index.manifest), (line) => logger.log({ level: 'info', message: line }));
+  const worker = await FeatureWorker.start({ method: 'xfeat' });
+  return { worker, sampler: new MapSampler(imagery), heightsM: index.manifest.scales.map((s) => s.altitudeM) };
 }
 
 /**
@@ -49,12 +63,20 @@ export async function openLocalizer(
     await embedder.close();
     throw err;
   }
+  let registrar: Registrar | undefined;
+  try {
+    if (config.register) registrar = await openRegistrar(index, logger);
+  } catch (err) {
+    await Promise.all([embedder.close(), index.close()]);
+    throw err;
+  }
   return {
     embedder,
     index,
     scheduling,
+    ...(registrar && { registrar }),
     close: async () => {
-      await Promise.all([embedder.close(), index.close()]);
+      await Promise.all([embedder.close(), index.close(), registrar?.worker.close()]);
     },
   };
 }
@@ -125,7 +147,7 @@ export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
     subscription = localize(
       options.source,
       options.config,
-      { embedder: options.localizer.embedder, index: options.localizer.index, logger: options.logger, sinks: [stats, ...(options.sinks ?? [])], priorsAt: options.priorsAt, onProcessStart: () => (stats.decoderStarts += 1), stop },
+      { embedder: options.localizer.embedder, index: options.localizer.index, registrar: options.localizer.registrar, logger: options.logger, sinks: [stats, ...(options.sinks ?? [])], priorsAt: options.priorsAt, onProcessStart: () => (stats.decoderStarts += 1), stop },
       { live: options.live, realtime: options.realtime, globalTopK: options.globalTopK, annotate: options.annotate },
     ).subscribe({
       next(fix) {

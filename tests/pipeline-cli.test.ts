@@ -15,6 +15,7 @@ import { syntheticFlight, type SyntheticFlight } from './support/syntheticFlight
 import { runArtifactsDir } from './support/testVideos';
 
 const FPS = 5;
+const REGISTER_FPS = 1;
 
 describe('geoloc run and replay on a synthetic flight', () => {
   let flight: SyntheticFlight;
@@ -77,6 +78,10 @@ describe('geoloc run and replay on a synthetic flight', () => {
       index: { dir: flight.index, tiles: expect.any(Number) },
       seed: null,
     });
+    // without --register every fix comes from retrieval (or the lost track), and nothing is registered
+    expect(r.methods.registered).toBe(0);
+    expect(r.methods.retrieval + r.methods.lost).toBe(r.fixesOut);
+    expect(r.registration).toBeUndefined();
     expect(r.errorMeters.p50).toBeGreaterThanOrEqual(0);
     expect(r.coverage95).toBeGreaterThanOrEqual(0);
     expect(r.coverage95).toBeLessThanOrEqual(1);
@@ -92,6 +97,24 @@ describe('geoloc run and replay on a synthetic flight', () => {
     // the report's numbers are the fixes' numbers
     expect(readJsonl(fixes)).toHaveLength(r.fixesOut);
     expect(readJsonl(fixes).map((f) => f.properties.frame)).toEqual(sourceFrames(r.fixesOut));
+  });
+
+  test('replay --register registers every frame in the feature worker and reports fixes by method, with registration ms per frame', async () => {
+    const report = join(out, 'register.json');
+    const fixes = join(out, 'register.jsonl');
+    // one frame a second: registration costs up to DEFAULT_MAX_ATTEMPTS registrations per frame
+    const result = await runCli(['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--out', fixes, '--register', ...common(), '--fps', String(REGISTER_FPS)]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/method +registered \d+, retrieval \d+, lost \d+/);
+    expect(result.stderr).toMatch(/register \d+ frames registered, \d+ not; ms per frame p50/);
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    const n = flight.seconds * REGISTER_FPS;
+    expect(r.fixesOut).toBe(n);
+    expect(r.config.register).toBe(true);
+    expect(r.methods.registered + r.methods.retrieval + r.methods.lost).toBe(n);
+    expect(r.registration.registered + r.registration.failed).toBe(n);
+    expect(r.registration.totalMs.p50).toBeGreaterThan(0);
+    for (const fix of readJsonl(fixes)) expect(['registered', 'retrieval', 'lost']).toContain(fix.properties.method);
   });
 
   test('replay --near at the true start seeds the tracker: the report says so, and the first fix lies within the radius', async () => {

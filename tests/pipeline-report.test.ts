@@ -129,6 +129,9 @@ describe('pipeline settings', () => {
     const config = resolveConfig({ fps: 2, reconnect: { maxAttempts: 3 } as never });
     expect(config).toMatchObject({ fps: 2, k: 10, workers: 'auto', reconnect: { maxAttempts: 3, initialDelayMs: 500 } });
     expect(resolveConfig({ workers: 3 }).workers).toBe(3);
+    // registration is opt-in
+    expect(resolveConfig().register).toBe(false);
+    expect(configFromArgs({ register: true }).register).toBe(true);
   });
 
   test.each([
@@ -141,6 +144,8 @@ describe('pipeline settings', () => {
     [{ providers: ['tpu' as never] }, 'providers'],
     [{ framesInFlight: 2, maxBatch: 8 }, 'framesInFlight'],
     [{ colour: 'red' } as never, 'colour'],
+    [{ register: 'yes' as never }, 'register'],
+    [{ register: true, fit: 'pad' as const }, 'fit'],
   ])('%j is refused with GEOLOC_ERR_PIPELINE_CONFIG naming %s', (overrides, field) => {
     expect(() => resolveConfig(overrides)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_PIPELINE_CONFIG', message: expect.stringContaining(field) }));
   });
