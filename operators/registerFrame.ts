@@ -29,7 +29,10 @@ export interface RegisterFrameOptions {
   registration: RegistrationOptions;
 }
 
-/** Per frame: wall time of its registration (every attempt) and, when it registered, the winning attempt's parts. */
+/**
+ * Per frame: wall time of its registration (the frame's own features, every attempt's map window
+ * and fit) and, when it registered, the winning attempt's parts (features: the map window's).
+ */
 export interface RegistrationTiming {
   totalMs: number;
   attempts: number;
