@@ -7,7 +7,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { common } from 'node-mavlink';
 import { join } from 'node:path';
 import { readJsonl, runCli, startCli } from './support/cli';
-import { ensureGpsd, type Gpsd, startGpsd } from './support/gpsd';
+import { ensureGpsd, type Gpsd, GPSD_TOLERANCE, NMEA_SENTENCES_PER_FIX, startGpsd } from './support/gpsd';
 import { udpReceiver } from './support/loopback';
 import { freeTcpPort, waitFor } from './support/processes';
 import { syntheticFlight, type SyntheticFlight } from './support/syntheticFlight';
@@ -18,15 +18,7 @@ import { dataOf, decodeMavlink } from './support/mavlinkDecode';
 const FPS = 5;
 const START = '2024-05-01T09:30:00Z';
 const MS_PER_S = 1000;
-/** what the issue asks of the positions gpsd reports */
-const DEGREES = 1e-6;
-/** gpsd prints speeds to the millimetre per second */
-const SPEED_MPS = 2e-3;
-/** HDOP goes out with two decimals, and gpsd's eph is HDOP × 19 m */
-const EPH_M = 0.1;
 const GPSD_SETTLE_MS = 1000;
-/** GSA, RMC, VTG, GST, GGA */
-const SENTENCES_PER_FIX = 5;
 /** MAVLink's GPS_INPUT message id, and its unit for coordinates */
 const GPS_INPUT_ID = 232;
 const DEG_E7 = 1e7;
@@ -67,9 +59,9 @@ describe('geoloc run and replay with outputs', () => {
       'nmea#2': { target: nmeaPath, sent: expect.any(Number), dropped: 0, errors: 0, cutOffs: 0 },
     });
     expect(r.outputs['nmea#1'].sent).toBe(r.outputs['nmea#2'].sent);
-    expect(r.outputs['nmea#1'].sent % SENTENCES_PER_FIX).toBe(0);
+    expect(r.outputs['nmea#1'].sent % NMEA_SENTENCES_PER_FIX).toBe(0);
     // the rate limit runs on the flight's clock: at 5 fps under the default 10 Hz, every fix goes
-    expect(r.outputs['nmea#1'].sent / SENTENCES_PER_FIX).toBe(fixes.length);
+    expect(r.outputs['nmea#1'].sent / NMEA_SENTENCES_PER_FIX).toBe(fixes.length);
     expect(result.stderr).toContain(`output  nmea#1 → ${gpsd.nmeaUrl}: ${r.outputs['nmea#1'].sent} sent, 0 dropped, 0 errors`);
     expect(readFileSync(nmeaPath, 'ascii').split('\r\n').filter((line) => line !== '')).toHaveLength(r.outputs['nmea#2'].sent);
 
@@ -83,10 +75,10 @@ describe('geoloc run and replay with outputs', () => {
       const { lost, speedMps, radiusM } = fix!.properties;
       expect(tpv.mode).toBe(lost ? 1 : 2);
       if (lost) continue;
-      expect(Math.abs(tpv.lat - fix!.geometry.coordinates[1])).toBeLessThanOrEqual(DEGREES);
-      expect(Math.abs(tpv.lon - fix!.geometry.coordinates[0])).toBeLessThanOrEqual(DEGREES);
-      if (speedMps !== undefined) expect(Math.abs(tpv.speed - speedMps)).toBeLessThanOrEqual(SPEED_MPS);
-      expect(Math.abs(tpv.eph - radiusM)).toBeLessThanOrEqual(EPH_M);
+      expect(Math.abs(tpv.lat - fix!.geometry.coordinates[1])).toBeLessThanOrEqual(GPSD_TOLERANCE.degrees);
+      expect(Math.abs(tpv.lon - fix!.geometry.coordinates[0])).toBeLessThanOrEqual(GPSD_TOLERANCE.degrees);
+      if (speedMps !== undefined) expect(Math.abs(tpv.speed - speedMps)).toBeLessThanOrEqual(GPSD_TOLERANCE.speedMps);
+      expect(Math.abs(tpv.eph - radiusM)).toBeLessThanOrEqual(GPSD_TOLERANCE.ephM);
     }
   });
 

@@ -4,7 +4,7 @@
  * the track is lost) and its 95% radius as gpsd's eph; GST carries the error ellipse.
  */
 import { straightFlight } from '../../tests/support/fixFeatures';
-import { ensureGpsd, type Gpsd, startGpsd, waitForReports } from '../../tests/support/gpsd';
+import { ensureGpsd, type Gpsd, GPSD_TOLERANCE, NMEA_SENTENCES_PER_FIX, startGpsd, waitForReports } from '../../tests/support/gpsd';
 import { SIGMAS_PER_R95 } from './horizontalError';
 import { nmeaFormat } from './nmea';
 import { OutputSink } from './outputSink';
@@ -15,14 +15,8 @@ const FIXES = 30;
 const LOST_EVERY = 10;
 const START_MS = Date.parse('2024-05-01T09:30:00Z');
 const MS_PER_S = 1000;
-const DEGREES = 1e-6;
-const SPEED_MPS = 1e-3;
 const COURSE_DEG = 0.01;
-/** HDOP goes out with two decimals: 0.005 × 19 m */
-const EPH_M = 0.1;
 const REPORTS_TIMEOUT_MS = 10_000;
-/** GSA, RMC, VTG, GST, GGA */
-const SENTENCES_PER_FIX = 5;
 
 describe('NMEA into gpsd', () => {
   let gpsd: Gpsd;
@@ -50,7 +44,7 @@ describe('NMEA into gpsd', () => {
     // gpsd learns where its reporting cycle ends from the first fix: every later one is reported once
     const later = fixes.slice(1);
     await waitForReports(gpsd, 'TPV', later.length, REPORTS_TIMEOUT_MS);
-    expect(sink.stats()).toMatchObject({ sent: SENTENCES_PER_FIX * FIXES, dropped: 0, errors: 0 });
+    expect(sink.stats()).toMatchObject({ sent: NMEA_SENTENCES_PER_FIX * FIXES, dropped: 0, errors: 0 });
 
     const tpvs = gpsd.ofClass('TPV');
     const gsts = gpsd.ofClass('GST');
@@ -66,11 +60,11 @@ describe('NMEA into gpsd', () => {
       }
       const [lon, lat] = fix.geometry.coordinates;
       expect(tpv.mode).toBe(2);
-      expect(Math.abs(tpv.lat - lat)).toBeLessThanOrEqual(DEGREES);
-      expect(Math.abs(tpv.lon - lon)).toBeLessThanOrEqual(DEGREES);
-      expect(Math.abs(tpv.speed - (fix.properties.speedMps as number))).toBeLessThanOrEqual(SPEED_MPS);
+      expect(Math.abs(tpv.lat - lat)).toBeLessThanOrEqual(GPSD_TOLERANCE.degrees);
+      expect(Math.abs(tpv.lon - lon)).toBeLessThanOrEqual(GPSD_TOLERANCE.degrees);
+      expect(Math.abs(tpv.speed - (fix.properties.speedMps as number))).toBeLessThanOrEqual(GPSD_TOLERANCE.speedMps);
       expect(Math.abs(tpv.track - (fix.properties.headingDeg as number))).toBeLessThanOrEqual(COURSE_DEG);
-      expect(Math.abs(tpv.eph - fix.properties.radiusM)).toBeLessThanOrEqual(EPH_M);
+      expect(Math.abs(tpv.eph - fix.properties.radiusM)).toBeLessThanOrEqual(GPSD_TOLERANCE.ephM);
       const sigma = fix.properties.radiusM / SIGMAS_PER_R95;
       expect(gsts.find((gst) => gst.time === time)).toMatchObject({ major: Number(sigma.toFixed(2)), minor: Number(sigma.toFixed(2)), lat: Number(sigma.toFixed(2)) });
     }
