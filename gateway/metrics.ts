@@ -110,46 +110,11 @@ export class GatewayMetrics implements PipelineMetrics {
   private readonly outputSources: Array<() => readonly OutputStats[]> = [];
 
   constructor(sources: { clientCount(): number; bytesQueued(): number; connections(): number; waitingConnections(): number }) {
-    this.clients = new Gauge({
-      name: 'geoloc_ws_clients',
-      help: 'WebSocket clients connected now',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.clientCount());
-      },
-    });
-    this.bytesQueued = new Gauge({
-      name: 'geoloc_ws_bytes_queued',
-      help: 'Bytes waiting to be sent to WebSocket clients, summed over clients',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.bytesQueued());
-      },
-    });
-    new Gauge({
-      name: 'geoloc_http_connections',
-      help: 'TCP connections open now, HTTP and WebSocket',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.connections());
-      },
-    });
-    new Gauge({
-      name: 'geoloc_http_connections_waiting',
-      help: 'Connections open now with no request in flight: new, idle keep-alive, or still sending headers',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.waitingConnections());
-      },
-    });
-    new Gauge({
-      name: 'geoloc_process_resident_memory_bytes',
-      help: 'Resident set size of the gateway process',
-      registers: [this.registry],
-      collect() {
-        this.set(process.memoryUsage.rss());
-      },
-    });
+    this.clients = this.gauge('geoloc_ws_clients', 'WebSocket clients connected now', () => sources.clientCount());
+    this.bytesQueued = this.gauge('geoloc_ws_bytes_queued', 'Bytes waiting to be sent to WebSocket clients, summed over clients', () => sources.bytesQueued());
+    this.gauge('geoloc_http_connections', 'TCP connections open now, HTTP and WebSocket', () => sources.connections());
+    this.gauge('geoloc_http_connections_waiting', 'Connections open now with no request in flight: new, idle keep-alive, or still sending headers', () => sources.waitingConnections());
+    this.gauge('geoloc_process_resident_memory_bytes', 'Resident set size of the gateway process', () => process.memoryUsage.rss());
     const outputs = () => this.outputSources.flatMap((source) => source());
     const labelNames = ['output', 'target'];
     for (const [field, [name, help]] of Object.entries(OUTPUT_COUNTERS) as Array<[keyof typeof OUTPUT_COUNTERS, readonly [string, string]]>) {
@@ -212,5 +177,17 @@ export class GatewayMetrics implements PipelineMetrics {
 
   clientError(reason: ClientErrorReason): void {
     this.clientErrors.inc({ reason });
+  }
+
+  /** A gauge read at each scrape. */
+  private gauge(name: string, help: string, read: () => number): Gauge {
+    return new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 }
