@@ -124,7 +124,7 @@ async function benchSize(n: number, o: { dim: number; queries: number; k: number
   const content = (cellSizeM: number) => ({
     model: { sha256: 'synthetic', dim: o.dim, backbone: 'synthetic', inputSize: [0, 0] as [number, number] },
     scales: [{ altitudeM: 0, footprintM: o.spacingM, strideM: o.spacingM }],
-    settings: { altitudesM: [0], hfovDeg: 0, overlap: 0, cellSizeM },
+    settings: { altitudesM: [0], overlap: 0, cellSizeM },
     imagery: { path: 'synthetic', crs: 'EPSG:4326', bounds: tiles[0]!.bounds, width: 0, height: 0, metersPerPixel: 0, images: 0, fingerprint: 'synthetic' },
     tiles,
     vectors,

@@ -5,14 +5,14 @@
  * in the same run. The consumers run in a child process so that their work is not counted.
  *
  * Per fix, as percentiles, each against the baseline:
- *   hand-over    the synchronous call of every sink's fix(): what the pipeline waits for; it holds
- *                the encoding whenever the rate limit lets the fix through at once
+ *   hand-over    the synchronous call of the outputs' fix(): what the pipeline waits for (the fix
+ *                handed to the outputs' own thread)
  *   main thread  the CPU time of the pipeline's thread from one fix to the next, the hand-over
- *                included: timers, the encoding of fixes the rate limit held back, socket writes
- *                and their callbacks (Linux's per-thread schedstat: CPU time, so that other
- *                processes taking the core do not count)
- * and the process CPU per fix (every thread: libuv's file writes, V8's helpers). Target: the
- * outputs add at most 1 ms of main-thread CPU per fix, at p99, over the baseline's.
+ *                included: whatever the outputs leave on it (Linux's per-thread schedstat: CPU
+ *                time, so that other processes taking the core do not count)
+ * and the process CPU per fix (every thread: the outputs' own, where they encode and write,
+ * libuv's file writes, V8's helpers). Target: the outputs add at most 1 ms of main-thread CPU per
+ * fix, at p99, over the baseline's.
  *
  * usage: node dist/bench/outputs.js [--seconds 30] [--rounds 2] [--rate 10] [--transports udp,tcp,file]
  *                                  [--out bench/results/outputs.json]
@@ -26,8 +26,7 @@ import { silentLogger } from '../pipeline/core/log';
 import { repoRoot } from '../pipeline/core/paths';
 import { percentile } from '../pipeline/core/stats';
 import type { PipelineSink } from '../pipeline/core/types';
-import { closeOutputs, OUTPUT_ARG_OPTIONS, OUTPUT_NAMES, openOutputs, outputsReport, type OutputsReport } from '../pipeline/outputArgs';
-import type { OutputSink } from '../pipeline/sinks/outputSink';
+import { OUTPUT_ARG_OPTIONS, OUTPUT_NAMES, openOutputs, outputsReport, type OutputsReport } from '../pipeline/outputArgs';
 import { straightFlight } from '../tests/support/fixFeatures';
 import { tcpConsumer, udpReceiver } from '../tests/support/loopback';
 import { freeTcpPort, waitFor } from '../tests/support/processes';
@@ -172,10 +171,10 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       baselineRuns.push(await feed([], rate, seconds, round * rate * seconds));
       const args = OUTPUT_NAMES.flatMap((name, i) => transports.flatMap((kind) => [`--${name}`, target(kind, name, i, round)]));
-      const outputs: OutputSink[] = openOutputs(parseArgs({ args, options: OUTPUT_ARG_OPTIONS, strict: true }).values, silentLogger);
-      await waitFor(() => outputs.every((o) => o.stats().connected), CONNECT_TIMEOUT_MS, 'every output to connect');
-      outputRuns.push(await feed(outputs, rate, seconds, round * rate * seconds));
-      await closeOutputs(outputs);
+      const outputs = openOutputs(parseArgs({ args, options: OUTPUT_ARG_OPTIONS, strict: true }).values, silentLogger);
+      await waitFor(() => outputs.stats().every((o) => o.connected), CONNECT_TIMEOUT_MS, 'every output to connect');
+      outputRuns.push(await feed([outputs], rate, seconds, round * rate * seconds));
+      await outputs.close();
       reports.push(outputsReport(outputs));
       process.stderr.write(`[bench] round ${round + 1} of ${rounds} done\n`);
     }

@@ -24,6 +24,7 @@ export const GATEWAY_ARG_OPTIONS = {
   'high-water-mark': { type: 'string' },
   'hard-limit': { type: 'string' },
   'snapshot-size': { type: 'string' },
+  'evidence-size': { type: 'string' },
 } as const;
 
 export const GATEWAY_ARGS_USAGE = `  --host <addr>            interface to listen on (default ${GATEWAY_DEFAULTS.host}; 0.0.0.0 for every one)
@@ -39,6 +40,7 @@ export const GATEWAY_ARGS_USAGE = `  --host <addr>            interface to liste
   --high-water-mark <B>    queued bytes past which a client skips to the latest fix (default ${GATEWAY_DEFAULTS.highWaterMark})
   --hard-limit <B>         queued bytes past which a client is closed (default ${GATEWAY_DEFAULTS.hardLimit})
   --snapshot-size <n>      fixes per flight a new subscriber gets at once (default ${GATEWAY_DEFAULTS.snapshotSize})
+  --evidence-size <n>      registered fixes per flight whose matched points are kept (default ${GATEWAY_DEFAULTS.evidenceSize})
 `;
 
 export type GatewayArgValues = Partial<Record<keyof typeof GATEWAY_ARG_OPTIONS, string>>;
@@ -72,6 +74,7 @@ export function gatewayOptionsFromArgs(values: GatewayArgValues, env: NodeJS.Pro
     highWaterMark: integerArg('high-water-mark', values['high-water-mark']),
     hardLimit: integerArg('hard-limit', values['hard-limit']),
     snapshotSize: integerArg('snapshot-size', values['snapshot-size']),
+    evidenceSize: integerArg('evidence-size', values['evidence-size']),
   };
 }
 

@@ -2,13 +2,15 @@
  * The flights the gateway has seen, with the last fixes of each (already serialized, for
  * the snapshot), and who subscribes to which flight name.
  */
-import type { FixFeature } from '../pipeline/core/types';
+import type { FixFeature, FixMatches } from '../pipeline/core/types';
 import type { FlightSummary, WireFix } from './protocol';
 
 interface Flight {
   summary: FlightSummary;
-  /** serialized WireFix JSON, oldest first, at most snapshotSize */
-  recent: string[];
+  /** serialized WireFix JSON with its stream sequence when it came from NATS, oldest first, at most snapshotSize */
+  recent: Array<{ json: string; seq?: number }>;
+  /** serialized matched points by frame, oldest first, at most evidenceSize */
+  matches: Map<number, string>;
 }
 
 export class FlightRegistry<Subscriber> {
@@ -16,35 +18,51 @@ export class FlightRegistry<Subscriber> {
   /** A client may subscribe before a flight's first fix; the set goes when its last subscriber does. */
   private readonly subscribersByFlight = new Map<string, Set<Subscriber>>();
 
-  constructor(private readonly snapshotSize: number) {}
+  constructor(
+    private readonly snapshotSize: number,
+    private readonly evidenceSize: number,
+  ) {}
 
   /**
    * Stamps the fix with the gateway's send time and serializes it once for every client.
    * Returns the JSON and whether this is the flight's first fix.
    */
-  record(flight: string, fix: FixFeature, now: number): { json: string; isNew: boolean } {
+  record(flight: string, fix: FixFeature, now: number, matches?: FixMatches): { json: string; isNew: boolean } {
     const wire: WireFix = { ...fix, properties: { ...fix.properties, flight, sentAt: now } };
     const json = JSON.stringify(wire);
     let entry = this.flights.get(flight);
     const isNew = entry === undefined;
     if (!entry) {
-      entry = { summary: { flight, fixes: 0, lastT: fix.properties.t, lastFixAt: now }, recent: [] };
+      entry = { summary: { flight, fixes: 0, lastT: fix.properties.t, lastFixAt: now }, recent: [], matches: new Map() };
       this.flights.set(flight, entry);
     }
     entry.summary.fixes += 1;
     entry.summary.lastT = fix.properties.t;
     entry.summary.lastFixAt = now;
     if (this.snapshotSize > 0) {
-      entry.recent.push(json);
+      const { seq } = fix.properties;
+      entry.recent.push(typeof seq === 'number' ? { json, seq } : { json });
       if (entry.recent.length > this.snapshotSize) entry.recent.shift();
+    }
+    if (matches && this.evidenceSize > 0) {
+      const frame = fix.properties.frame;
+      entry.matches.delete(frame);
+      entry.matches.set(frame, JSON.stringify({ flight, frame, ...matches }));
+      if (entry.matches.size > this.evidenceSize) entry.matches.delete(entry.matches.keys().next().value!);
     }
     return { json, isNew };
   }
 
-  /** The snapshot message, built from the stored JSON without parsing it again. */
-  snapshotJson(flight: string): string {
+  /** The matched points kept for one fix of a flight, as JSON; undefined when none are. */
+  matchesJson(flight: string, frame: number): string | undefined {
+    return this.flights.get(flight)?.matches.get(frame);
+  }
+
+  /** The snapshot message, built from the stored JSON without parsing it again; with `after`, only fixes of a greater `seq`. */
+  snapshotJson(flight: string, after?: number): string {
     const recent = this.flights.get(flight)?.recent ?? [];
-    return `{"type":"snapshot","flight":${JSON.stringify(flight)},"features":[${recent.join(',')}]}`;
+    const kept = after === undefined ? recent : recent.filter((r) => r.seq !== undefined && r.seq > after);
+    return `{"type":"snapshot","flight":${JSON.stringify(flight)},"features":[${kept.map((r) => r.json).join(',')}]}`;
   }
 
   summaries(): FlightSummary[] {

@@ -1,6 +1,6 @@
 /**
- * The gateway's HTTP endpoints: health, metrics, the flight list, the imagery description,
- * map tiles and the map page. Only GET and HEAD, only for requests that name an allowed Host;
+ * The gateway's HTTP endpoints: health, metrics, the flight list, a fix's matched points, the
+ * imagery description, map tiles and the map page. Only GET and HEAD, only for requests that name an allowed Host;
  * every refusal is a coded JSON body and a count in /metrics.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,6 +19,8 @@ export interface HttpDeps {
   hosts: HostPolicy;
   token: string | undefined;
   flights(): FlightSummary[];
+  /** the matched points kept for one fix, as JSON */
+  matchesJson(flight: string, frame: number): string | undefined;
   clientCount(): number;
 }
 
@@ -27,6 +29,8 @@ const TILE_PREFIX = '/tiles/';
 const TILE_MAX_AGE_S = 3600;
 /** `..` as a segment, encoded dots, slashes or backslashes, a raw backslash or NUL. */
 const TRAVERSAL = /(^|\/)\.\.(\/|$)|%2e|%2f|%5c|\\|\0/i;
+/** /api/flights/<flight, URI-encoded>/fixes/<frame>/matches */
+const MATCHES_PATH = /^\/api\/flights\/([^/]+)\/fixes\/(\d{1,15})\/matches$/;
 const PAGE_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'";
 
 export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -77,6 +81,11 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
         sendJson(res, 200, { imagery: deps.tiles?.info ?? null });
         return;
     }
+    const matchesPath = MATCHES_PATH.exec(path);
+    if (matchesPath) {
+      serveMatches(req, res, matchesPath[1]!, Number(matchesPath[2]));
+      return;
+    }
     const asset = deps.assets.get(path);
     if (asset) {
       if (asset.contentType.startsWith('text/html')) res.setHeader('Content-Security-Policy', PAGE_POLICY);
@@ -85,6 +94,24 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     }
     refuse(res, 404, 'not_found', 'GEOLOC_ERR_HTTP_NOT_FOUND', `nothing is served at ${JSON.stringify(path)}; try / for the map or /healthz`);
   };
+
+  function serveMatches(req: IncomingMessage, res: ServerResponse, encodedFlight: string, frame: number): void {
+    const refusal = checkToken(req, deps.token);
+    if (refusal) {
+      refuse(res, refusal.status, 'unauthorized', refusal.code, refusal.message);
+      return;
+    }
+    let flight: string;
+    try {
+      flight = decodeURIComponent(encodedFlight);
+    } catch {
+      refuse(res, 400, 'bad_path', 'GEOLOC_ERR_HTTP_BAD_PATH', `${JSON.stringify(encodedFlight)} is not a URI-encoded flight name`);
+      return;
+    }
+    const json = deps.matchesJson(flight, frame);
+    if (json) send(res, 200, JSON_TYPE, json, 'no-store');
+    else refuse(res, 404, 'not_found', 'GEOLOC_ERR_MATCHES_NOT_FOUND', `no matched points are kept for frame ${frame} of flight ${JSON.stringify(flight)}: it did not register, or it is older than the registered fixes the gateway keeps (evidenceSize)`);
+  }
 
   function serveTile(path: string, res: ServerResponse): void {
     const address = parseTilePath(path);
@@ -99,8 +126,8 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     }
     const { z, x, y } = address;
     tiles.tile(address).then(
-      (png) => {
-        if (png) send(res, 200, 'image/png', png, `public, max-age=${TILE_MAX_AGE_S}`);
+      (tile) => {
+        if (tile) send(res, 200, tile.type, tile.body, `public, max-age=${TILE_MAX_AGE_S}`);
         else refuse(res, 404, 'tile_not_found', 'GEOLOC_ERR_TILE_NOT_FOUND', `tile ${z}/${x}/${y} is outside the imagery (zoom ${tiles.info.minZoom}–${tiles.info.maxZoom})`);
       },
       (err: unknown) => refuse(res, 500, 'internal', 'GEOLOC_ERR_GATEWAY_INTERNAL', `tile ${z}/${x}/${y} could not be rendered: ${String(err)}`),
@@ -114,6 +141,8 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.end(body);
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), 'no-store');
+  send(res, status, JSON_TYPE, JSON.stringify(value), 'no-store');
 }

@@ -6,24 +6,22 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { openImagery } from '../models/imagerySource';
+import { openImagery, type Imagery } from '../models/imagerySource';
 import { GeolocError } from '../pipeline/core/errors';
 import type { ImagerySource } from './options';
-import type { RasterPixels } from './tiles';
 
 const MANIFEST_FILE = 'manifest.json';
 
 export interface LoadedImagery {
   name: string;
-  rasters: RasterPixels[];
+  /** opened, not decoded: tiles read it by windows */
+  imagery: Imagery;
 }
 
 export async function loadImagery(source: ImagerySource, log: (line: string) => void): Promise<LoadedImagery> {
   const path = source.imagery ?? (source.index !== undefined ? imageryPathFromIndex(source.index) : undefined);
   if (path === undefined) throw new GeolocError('GEOLOC_ERR_USAGE', 'imagery needs either an image path or an index folder');
-  const imagery = await openImagery(path, log);
-  const rasters = await Promise.all(imagery.rasters.map(async ({ rgb, ...raster }) => ({ ...raster, rgb: await rgb() })));
-  return { name: basename(path), rasters };
+  return { name: basename(path), imagery: await openImagery(path, log) };
 }
 
 /** Reads `imagery.path` from an index manifest; the path may be relative to the index folder. */

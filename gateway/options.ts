@@ -52,6 +52,8 @@ export interface GatewayOptions {
   hardLimit?: number;
   /** fixes per flight kept for the snapshot a new subscriber gets */
   snapshotSize?: number;
+  /** registered fixes per flight whose matched points are kept for /api/flights/<flight>/fixes/<frame>/matches */
+  evidenceSize?: number;
   /** bytes of rendered PNG map tiles kept in memory (least recently used go first) */
   tileCacheBytes?: number;
   /** source of the map tiles; without it /tiles answers 404 */
@@ -79,6 +81,8 @@ export const GATEWAY_DEFAULTS = {
   highWaterMark: 64 * 1024,
   hardLimit: 1024 * 1024,
   snapshotSize: 500,
+  // a minute at 5 fixes/s, about 3 kB each
+  evidenceSize: 300,
   tileCacheBytes: 32 * 1024 * 1024,
   log: (line: string) => process.stderr.write(`${line}\n`),
 };
@@ -99,6 +103,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   requireInteger('highWaterMark', resolved.highWaterMark, 1);
   requireInteger('hardLimit', resolved.hardLimit, resolved.highWaterMark + 1);
   requireInteger('snapshotSize', resolved.snapshotSize, 0);
+  requireInteger('evidenceSize', resolved.evidenceSize, 0);
   requireInteger('tileCacheBytes', resolved.tileCacheBytes, 0);
   if (resolved.token !== undefined && resolved.token.length === 0) {
     throw new GeolocError('GEOLOC_ERR_GATEWAY_OPTIONS', 'token must not be empty; leave it out to run without one');

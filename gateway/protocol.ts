@@ -13,6 +13,11 @@ export const MAX_FLIGHT_NAME_LENGTH = 128;
 export interface SubscribeMessage {
   type: 'subscribe';
   flight: string;
+  /**
+   * resume: the snapshot then holds only the fixes whose `seq` is greater (a client
+   * reconnecting to a gateway fed from NATS gives the `seq` of the last fix it has)
+   */
+  after?: number;
 }
 
 export interface UnsubscribeMessage {
@@ -91,6 +96,11 @@ export function parseClientMessage(data: string): ParseResult {
   if (typeof flight !== 'string' || flight.length === 0 || flight.length > MAX_FLIGHT_NAME_LENGTH) {
     return refuse('GEOLOC_ERR_WS_MALFORMED', `"${type}" needs a "flight" string of 1 to ${MAX_FLIGHT_NAME_LENGTH} characters`);
   }
+  const { after } = value as Record<string, unknown>;
+  if (after !== undefined && (type !== 'subscribe' || !Number.isSafeInteger(after) || (after as number) < 0)) {
+    return refuse('GEOLOC_ERR_WS_MALFORMED', '"after" belongs to "subscribe" and is the "seq" of the last fix the client has, a whole number ≥ 0');
+  }
+  if (after !== undefined) return { ok: true, message: { type: 'subscribe', flight, after: after as number } };
   return { ok: true, message: { type: type as ClientMessage['type'], flight } };
 }
 

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { GeolocError } from '../pipeline/core/errors';
-import type { FixFeature } from '../pipeline/core/types';
+import type { FixFeature, FixMatches } from '../pipeline/core/types';
 import { checkHost, checkOrigin, checkToken, type Refusal } from './auth';
 import { ClientChannel } from './clientChannel';
 import { createClientErrorHandler } from './clientErrors';
@@ -29,8 +29,11 @@ export interface Gateway {
   readonly url: string;
   /** ws://host:port/ws */
   readonly wsUrl: string;
-  /** Sends a fix to every subscriber of its flight; never blocks on a client. Ignored after close(). */
-  publish(flight: string, fix: FixFeature): void;
+  /**
+   * Sends a fix to every subscriber of its flight; never blocks on a client. Ignored after
+   * close(). Its matched points, when given, are kept for /api/flights/<flight>/fixes/<frame>/matches.
+   */
+  publish(flight: string, fix: FixFeature, matches?: FixMatches): void;
   /** counters the pipeline feeds, exported on /metrics */
   readonly metrics: PipelineMetrics;
   clientCount(): number;
@@ -53,10 +56,10 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const config = resolveGatewayOptions(options);
   const [assets, tiles] = await Promise.all([
     loadStaticAssets(),
-    config.imagery ? loadImagery(config.imagery, config.log).then(({ name, rasters }) => TileSource.create(name, rasters, config.tileCacheBytes)) : undefined,
+    config.imagery ? loadImagery(config.imagery, config.log).then(({ name, imagery }) => TileSource.create(name, imagery, config.tileCacheBytes, config.log)) : undefined,
   ]);
   const clients = new Set<ClientChannel>();
-  const flights = new FlightRegistry<ClientChannel>(config.snapshotSize);
+  const flights = new FlightRegistry<ClientChannel>(config.snapshotSize, config.evidenceSize);
   // Plain HTTP (page, tiles, metrics) gets room beside the WebSocket clients.
   const connections = new ConnectionGuard(
     { total: config.maxClients + HTTP_CONNECTION_HEADROOM, perAddress: config.maxConnectionsPerAddress },
@@ -78,7 +81,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       requestTimeout: config.requestTimeoutMs,
       connectionsCheckingInterval: Math.ceil(config.headersTimeoutMs / TIMEOUT_CHECKS_PER_HEADERS_TIMEOUT),
     },
-    createRequestHandler({ metrics, assets, tiles, hosts, token: config.token, flights: () => flights.summaries(), clientCount: () => clients.size }),
+    createRequestHandler({ metrics, assets, tiles, hosts, token: config.token, flights: () => flights.summaries(), matchesJson: (flight, frame) => flights.matchesJson(flight, frame), clientCount: () => clients.size }),
   );
   connections.attach(server);
   server.on('clientError', createClientErrorHandler({ isWaiting: (socket) => connections.isWaiting(socket), counted: (reason) => metrics.clientError(reason) }));
@@ -153,13 +156,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     }
     channel.subscriptions.add(flight);
     flights.subscribe(flight, channel);
-    channel.sendMessage(flights.snapshotJson(flight));
+    channel.sendMessage(flights.snapshotJson(flight, parsed.message.type === 'subscribe' ? parsed.message.after : undefined));
   }
 
-  function publish(flight: string, fix: FixFeature): void {
+  function publish(flight: string, fix: FixFeature, matches?: FixMatches): void {
     if (closing) return;
     metrics.fixesPublished.inc();
-    const { json, isNew } = flights.record(flight, fix, Date.now());
+    const { json, isNew } = flights.record(flight, fix, Date.now(), matches);
     const data = Buffer.from(json);
     for (const channel of flights.subscribers(flight)) channel.sendFix(flight, data);
     if (isNew) {

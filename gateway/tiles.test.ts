@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { MERCATOR_HALF_EXTENT_M, lonLatToMercator, mercatorToLonLat, tileAt } fr
 import { createGateway, type Gateway } from './server';
 import type { ImageryInfo } from './tiles';
 import { scrapeMetric } from '../tests/support/gatewayClients';
+import { gdalTool } from '../tests/support/gdalTools';
 
 /** A smooth but steep pattern: half a pixel of misregistration shifts a channel by several levels. */
 const WIDTH = 600;
@@ -260,6 +261,65 @@ describe('map tiles cut from the imagery', () => {
       writeFileSync(join(indexDir(), 'manifest.json'), JSON.stringify({ dimension: 128 }));
       await expect(createGateway({ imagery: { index: indexDir() } })).rejects.toMatchObject({ code: 'GEOLOC_ERR_IMAGERY_MANIFEST' });
       await expect(createGateway({ imagery: { index: join(dir, 'no-such-index') } })).rejects.toMatchObject({ code: 'GEOLOC_ERR_FILE_NOT_FOUND' });
+    });
+  });
+
+  describe('tile caches and warped imagery', () => {
+    let mercator: string;
+
+    beforeAll(async () => {
+      const png = await writeImagery(dir, 'cache-source', MERCATOR_AFFINE);
+      mercator = join(dir, 'cache-source.tif');
+      gdalTool('gdal_translate', '-q', '-a_srs', 'EPSG:3857', png, mercator);
+    });
+
+    /** The tile over the imagery's centre at zoom z (default its native zoom), as the gateway serves it. */
+    const centreTile = async (url: string, zoom?: number) => {
+      const described = ((await (await fetch(`${url}/api/imagery`)).json()) as { imagery: ImageryInfo }).imagery;
+      const b = described.bounds;
+      const z = zoom ?? described.nativeZoom;
+      const { x, y } = tileAt(z, { lat: (b.north + b.south) / 2, lon: (b.west + b.east) / 2 });
+      return { z, x, y, res: await rawGet(url, `/tiles/${z}/${x}/${y}.png`) };
+    };
+
+    test('an XYZ folder and an MBTiles serve their stored tiles byte for byte', async () => {
+      const xyz = join(dir, 'xyz');
+      gdalTool('gdal2tiles.py', '-q', '--xyz', '-z', '16-17', '-w', 'none', mercator, xyz);
+      const mbtiles = join(dir, 'cache.mbtiles');
+      gdalTool('gdal_translate', '-q', '-of', 'MBTiles', mercator, mbtiles);
+      const sql = (query: string) => gdalTool('/usr/bin/python3', '-c', `import sqlite3; print(sqlite3.connect('${mbtiles}').execute('${query}').fetchone()[0])`).trim();
+      const deepest = { [xyz]: 17, [mbtiles]: Number(sql('SELECT max(zoom_level) FROM tiles')) };
+      for (const [imagery, stored] of [
+        [xyz, (z: number, x: number, y: number) => readFileSync(join(xyz, String(z), String(x), `${y}.png`))],
+        [mbtiles, (z: number, x: number, y: number) => Buffer.from(sql(`SELECT hex(tile_data) FROM tiles WHERE zoom_level=${z} AND tile_column=${x} AND tile_row=${2 ** z - 1 - y}`), 'hex')],
+      ] as const) {
+        const served = await createGateway({ imagery: { imagery } });
+        try {
+          const { z, x, y, res } = await centreTile(served.url, deepest[imagery]);
+          expect([imagery, res.status, res.type]).toEqual([imagery, 200, 'image/png']);
+          expect(res.body.equals(stored(z, x, y))).toBe(true);
+        } finally {
+          await served.close();
+        }
+      }
+    });
+
+    test('a COG in UTM is cut by windows into tiles of the same ground as the source', async () => {
+      const utm = join(dir, 'utm.tif');
+      gdalTool('gdalwarp', '-q', '-t_srs', 'EPSG:32632', '-r', 'bilinear', '-of', 'COG', mercator, utm);
+      const warped = await createGateway({ imagery: { imagery: utm } });
+      const plain = await createGateway({ imagery: { imagery: mercator } });
+      try {
+        const [a, b] = [await centreTile(warped.url), await centreTile(plain.url)];
+        expect([a.res.status, b.res.status]).toEqual([200, 200]);
+        const [pa, pb] = await Promise.all([a, b].map(async (t) => (await sharp(t.res.body).raw().toBuffer()) as Buffer));
+        let diff = 0;
+        for (let i = 0; i < pa!.length; i += 4) if (pa![i + 3] === 255 && pb![i + 3] === 255) diff += Math.abs(pa![i]! - pb![i]!);
+        // a smooth pattern warped twice by bilinear steps: within a few levels on average
+        expect(diff / (pa!.length / 4)).toBeLessThan(6);
+      } finally {
+        await Promise.all([warped.close(), plain.close()]);
+      }
     });
   });
 });

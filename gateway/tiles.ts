@@ -1,11 +1,15 @@
 /**
- * Web-Mercator z/x/y map tiles cut from the georeferenced source imagery, so the map needs
- * no external tile server. Each tile pixel's centre is taken to the CRS of each source image
- * and sampled bilinearly from the level of that image's halving pyramid closest to the
- * tile's resolution; pixels outside every image are transparent.
+ * Web-Mercator z/x/y map tiles from the imagery the index is built from, so the map needs
+ * no external tile server. An MBTiles or XYZ cache serves its own tiles as they are stored,
+ * at the zooms it holds; anything else (and zooms a cache lacks) is cut by windows: the
+ * imagery pixels under the tile are read at the coarsest power-of-two level still as fine as
+ * the tile (GDAL averages, or takes a COG's overviews), and each tile pixel's centre is
+ * sampled bilinearly from them; pixels off the imagery are transparent.
  */
 import sharp from 'sharp';
-import type { GeoBounds, GeoImage } from '../pipeline/geo/geoImage';
+import type { Imagery } from '../models/imagerySource';
+import { storedTile, type StoredTile } from '../models/storedTiles';
+import type { GeoBounds } from '../pipeline/geo/geoImage';
 import { MERCATOR_HALF_EXTENT_M, lonLatToMercator, mercatorToLonLat, mercatorScaleFactor, tileBounds } from '../pipeline/geo/webMercator';
 import { LruCache } from './lru';
 
@@ -23,9 +27,6 @@ export interface TileAddress {
   x: number;
   y: number;
 }
-
-/** One georeferenced source image with its pixels. */
-export type RasterPixels = Pick<GeoImage, 'width' | 'height' | 'rgb' | 'georef' | 'bounds' | 'metersPerPixel'>;
 
 /** What the map page needs to know about the imagery. */
 export interface ImageryInfo {
@@ -56,55 +57,45 @@ export function parseTilePath(pathname: string): TileAddress | undefined {
   return { z, x, y };
 }
 
-interface Level {
-  rgb: Buffer;
-  width: number;
-  height: number;
-  /** source pixels per level pixel, per axis */
+/** Imagery pixels under a tile: `scaleX`/`scaleY` raster pixels each, from (left, top). */
+interface Patch {
+  left: number;
+  top: number;
   scaleX: number;
   scaleY: number;
-}
-
-interface Raster extends RasterPixels {
-  /** level 0 is the image itself; each next one is half as large */
-  levels: Level[];
+  width: number;
+  height: number;
+  rgb: Buffer;
+  valid: Uint8Array;
 }
 
 /** Ground metres of one tile pixel at the equator, zoom 0; Mercator metres of one at any latitude. */
 const EQUATOR_TILE_PIXEL_M = (2 * MERCATOR_HALF_EXTENT_M) / TILE_SIZE;
 
 export class TileSource {
-  private readonly cache: LruCache<string, Buffer>;
-  private readonly rendering = new Map<string, Promise<Buffer | undefined>>();
-  private readonly centreLat: number;
+  private readonly cache: LruCache<string, StoredTile>;
+  private readonly rendering = new Map<string, Promise<StoredTile | undefined>>();
 
   private constructor(
-    private readonly rasters: Raster[],
+    private readonly imagery: Imagery,
     readonly info: ImageryInfo,
     cacheBytes: number,
+    private readonly log: (line: string) => void,
   ) {
-    this.cache = new LruCache(cacheBytes, (png) => png.length);
-    this.centreLat = (info.bounds.north + info.bounds.south) / 2;
+    this.cache = new LruCache(cacheBytes, (tile) => tile.body.length);
   }
 
-  static async create(name: string, images: RasterPixels[], cacheBytes: number): Promise<TileSource> {
-    const bounds = {
-      west: Math.min(...images.map((i) => i.bounds.west)),
-      south: Math.min(...images.map((i) => i.bounds.south)),
-      east: Math.max(...images.map((i) => i.bounds.east)),
-      north: Math.max(...images.map((i) => i.bounds.north)),
-    };
-    const metersPerPixel = Math.min(...images.map((i) => i.metersPerPixel));
+  static create(name: string, imagery: Imagery, cacheBytes: number, log: (line: string) => void = () => undefined): TileSource {
+    const { bounds, metersPerPixel } = imagery;
     const centreLat = (bounds.north + bounds.south) / 2;
     const nativeZoom = Math.max(0, Math.ceil(Math.log2((EQUATOR_TILE_PIXEL_M * mercatorScaleFactor(centreLat)) / metersPerPixel)));
-    const minZoom = Math.min(nativeZoom, ...images.map((i) => firstZoomSpanningAPixel(i.bounds)));
+    const minZoom = Math.min(nativeZoom, firstZoomSpanningAPixel(bounds));
     const info: ImageryInfo = { bounds, metersPerPixel, nativeZoom, minZoom, maxZoom: Math.min(MAX_TILE_ZOOM, nativeZoom + MAX_OVERZOOM), name };
-    const rasters = await Promise.all(images.map(async (image) => ({ ...image, levels: await buildPyramid(image) })));
-    return new TileSource(rasters, info, cacheBytes);
+    return new TileSource(imagery, info, cacheBytes, log);
   }
 
-  /** The PNG of a tile, or undefined when the tile holds no imagery or is outside the zoom range. */
-  async tile({ z, x, y }: TileAddress): Promise<Buffer | undefined> {
+  /** The tile's bytes and type, or undefined when the tile holds no imagery or is outside the zoom range. */
+  async tile({ z, x, y }: TileAddress): Promise<StoredTile | undefined> {
     if (z < this.info.minZoom || z > this.info.maxZoom || !intersects(tileBounds(z, x, y), this.info.bounds)) return undefined;
     const key = `${z}/${x}/${y}`;
     const cached = this.cache.get(key);
@@ -117,40 +108,52 @@ export class TileSource {
     return pending;
   }
 
-  private async render(z: number, x: number, y: number): Promise<Buffer | undefined> {
-    const rgba = this.sample(z, x, y);
-    if (rgba === undefined) return undefined;
-    const png = await sharp(rgba, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels: RGBA } }).png().toBuffer();
-    this.cache.set(`${z}/${x}/${y}`, png);
-    return png;
+  private async render(z: number, x: number, y: number): Promise<StoredTile | undefined> {
+    const tile = (await storedTile(this.imagery, { z, x, y })) ?? (await this.cut(z, x, y));
+    if (tile) this.cache.set(`${z}/${x}/${y}`, tile);
+    return tile;
   }
 
-  /** RGBA pixels of the tile, or undefined when none of them falls on the imagery. */
-  private sample(z: number, x: number, y: number): Buffer | undefined {
-    const out = Buffer.alloc(TILE_SIZE * TILE_SIZE * RGBA);
-    const bounds = tileBounds(z, x, y);
-    let anyOpaque = false;
-    for (const raster of this.rasters) {
-      if (intersects(bounds, raster.bounds)) anyOpaque = sampleRaster(raster, this.levelFor(raster, z), z, x, y, out) || anyOpaque;
+  private async cut(z: number, x: number, y: number): Promise<StoredTile | undefined> {
+    let patch: Patch | undefined;
+    try {
+      patch = await this.patch(z, x, y);
+    } catch (err) {
+      this.log(`[gateway] tile ${z}/${x}/${y}: ${(err as Error).message}`);
+      return undefined;
     }
-    return anyOpaque ? out : undefined;
+    const rgba = patch && sampleTile(this.imagery, patch, z, x, y);
+    if (!rgba) return undefined;
+    return { body: await sharp(rgba, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels: RGBA } }).png().toBuffer(), type: 'image/png' };
   }
 
-  /** The coarsest pyramid level still at least as fine as the tile's pixels. */
-  private levelFor(raster: Raster, z: number): Level {
-    const tilePixelM = (EQUATOR_TILE_PIXEL_M * mercatorScaleFactor(this.centreLat)) / 2 ** z;
-    const index = Math.floor(Math.log2(tilePixelM / raster.metersPerPixel));
-    return raster.levels[Math.max(0, Math.min(raster.levels.length - 1, index))]!;
+  /** The imagery pixels under the tile (one pixel of margin), read at the tile's level. */
+  private async patch(z: number, x: number, y: number): Promise<Patch | undefined> {
+    const { georef, width, height } = this.imagery;
+    const b = tileBounds(z, x, y);
+    const corners = [georef.lonLatToPixel({ lat: b.north, lon: b.west }), georef.lonLatToPixel({ lat: b.south, lon: b.east })];
+    const left = Math.max(0, Math.floor(Math.min(...corners.map((c) => c.px))) - 1);
+    const top = Math.max(0, Math.floor(Math.min(...corners.map((c) => c.py))) - 1);
+    const right = Math.min(width, Math.ceil(Math.max(...corners.map((c) => c.px))) + 1);
+    const bottom = Math.min(height, Math.ceil(Math.max(...corners.map((c) => c.py))) + 1);
+    if (right - left < 1 || bottom - top < 1) return undefined;
+    const tilePixelM = (EQUATOR_TILE_PIXEL_M * mercatorScaleFactor((b.north + b.south) / 2)) / 2 ** z;
+    const level = 2 ** Math.max(0, Math.floor(Math.log2(tilePixelM / this.imagery.metersPerPixel)));
+    const w = Math.max(1, Math.ceil((right - left) / level));
+    const h = Math.max(1, Math.ceil((bottom - top) / level));
+    const read = await this.imagery.read({ left, top, width: right - left, height: bottom - top }, w, h);
+    return { left, top, scaleX: (right - left) / w, scaleY: (bottom - top) / h, width: w, height: h, rgb: read.rgb, valid: read.valid };
   }
 }
 
 /**
- * Fills the still-transparent pixels of a tile that fall on one raster; true if any did.
- * Tile pixel centres form a grid in Mercator, so each column has one CRS x and each row one
- * CRS y (lon and lat for EPSG:4326); only the affine step is per pixel.
+ * RGBA pixels of the tile, or undefined when none falls on valid imagery. Tile pixel centres
+ * form a grid in Mercator, so each column has one CRS x and each row one CRS y (lon and lat
+ * for EPSG:4326); only the affine step is per pixel.
  */
-function sampleRaster(raster: Raster, level: Level, z: number, x: number, y: number, out: Buffer): boolean {
-  const { georef, width, height } = raster;
+function sampleTile(imagery: Imagery, patch: Patch, z: number, x: number, y: number): Buffer | undefined {
+  const { georef, width, height } = imagery;
+  const out = Buffer.alloc(TILE_SIZE * TILE_SIZE * RGBA);
   const mercatorPerPixel = (2 * MERCATOR_HALF_EXTENT_M) / (2 ** z * TILE_SIZE);
   const columnX = new Float64Array(TILE_SIZE);
   const rowY = new Float64Array(TILE_SIZE);
@@ -163,15 +166,12 @@ function sampleRaster(raster: Raster, level: Level, z: number, x: number, y: num
   let any = false;
   for (let row = 0; row < TILE_SIZE; row++) {
     for (let col = 0; col < TILE_SIZE; col++) {
-      const at = (row * TILE_SIZE + col) * RGBA;
-      if (out[at + 3] === OPAQUE) continue;
       const { px, py } = georef.crsToPixel(columnX[col]!, rowY[row]!);
       if (!(px >= 0 && py >= 0 && px <= width && py <= height)) continue;
-      sampleBilinear(level, px / level.scaleX - 0.5, py / level.scaleY - 0.5, out, at);
-      any = true;
+      any = sampleBilinear(patch, (px - patch.left) / patch.scaleX - 0.5, (py - patch.top) / patch.scaleY - 0.5, out, (row * TILE_SIZE + col) * RGBA) || any;
     }
   }
-  return any;
+  return any ? out : undefined;
 }
 
 /**
@@ -187,25 +187,8 @@ function firstZoomSpanningAPixel(bounds: GeoBounds): number {
   return Math.max(0, Math.ceil(Math.log2(EQUATOR_TILE_PIXEL_M / spanM)));
 }
 
-/** Halves the image until it fits in one tile; level 0 is the image itself. */
-async function buildPyramid(image: RasterPixels): Promise<Level[]> {
-  const levels: Level[] = [{ rgb: image.rgb, width: image.width, height: image.height, scaleX: 1, scaleY: 1 }];
-  let last = levels[0]!;
-  while (Math.max(last.width, last.height) > TILE_SIZE) {
-    const width = Math.max(1, Math.round(last.width / 2));
-    const height = Math.max(1, Math.round(last.height / 2));
-    const rgb = await sharp(last.rgb, { raw: { width: last.width, height: last.height, channels: RGB } })
-      .resize(width, height, { fit: 'fill', kernel: 'mitchell' })
-      .raw()
-      .toBuffer();
-    last = { rgb, width, height, scaleX: image.width / width, scaleY: image.height / height };
-    levels.push(last);
-  }
-  return levels;
-}
-
-/** Bilinear sample at pixel-centre coordinates (u, v), clamped at the edges. */
-function sampleBilinear(level: Level, u: number, v: number, out: Buffer, at: number): void {
+/** Bilinear sample at pixel-centre coordinates (u, v), clamped at the edges; false on a hole. */
+function sampleBilinear(level: Patch, u: number, v: number, out: Buffer, at: number): boolean {
   const maxX = level.width - 1;
   const maxY = level.height - 1;
   const cu = Math.max(0, Math.min(maxX, u));
@@ -214,6 +197,7 @@ function sampleBilinear(level: Level, u: number, v: number, out: Buffer, at: num
   const y0 = Math.floor(cv);
   const x1 = Math.min(maxX, x0 + 1);
   const y1 = Math.min(maxY, y0 + 1);
+  if (!level.valid[Math.round(cv) * level.width + Math.round(cu)]) return false;
   const fx = cu - x0;
   const fy = cv - y0;
   const { rgb, width } = level;
@@ -227,6 +211,7 @@ function sampleBilinear(level: Level, u: number, v: number, out: Buffer, at: num
     out[at + c] = Math.round(top + (bottom - top) * fy);
   }
   out[at + 3] = OPAQUE;
+  return true;
 }
 
 function intersects(a: GeoBounds, b: GeoBounds): boolean {

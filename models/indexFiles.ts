@@ -4,6 +4,7 @@
  *   cells.json          one entry per non-empty partition cell: its tile-id range and FAISS file
  *   tiles.bin           the tile catalog, float64 little-endian, TILE_COLUMNS per tile, by id
  *   cells/cell-N.faiss  one FAISS IndexFlatIP per cell; row r of cell N is tile start+r
+ *   features/cell-N-sK.bin  the cell's local features at resolution K, when built (referenceFeatures.ts)
  * Tiles are numbered cell by cell, so a cell's tiles are one contiguous id range.
  */
 import { existsSync } from 'node:fs';
@@ -11,7 +12,9 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GeolocError } from '../pipeline/core/errors';
 import type { GeoBounds } from '../pipeline/geo/geoImage';
+import type { IndexCamera } from './indexCamera';
 import type { PartitionGrid } from './partition';
+import type { FeaturesManifest } from './referenceFeatures';
 
 export const INDEX_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
@@ -42,10 +45,16 @@ export interface ScaleSpec {
 }
 
 export interface BuildSettings {
+  /** the camera the tiles are cut for; absent from indexes built before it was recorded */
+  camera?: IndexCamera;
+  /** the altitude band: the altitudes given, metres above ground */
   altitudesM: number[];
-  hfovDeg: number;
+  /** largest ratio between neighbouring tile footprints; absent with the camera */
+  scaleStep?: number;
   overlap: number;
   cellSizeM: number;
+  /** whether the build extracts reference features; absent with the camera */
+  referenceFeatures?: boolean;
 }
 
 export interface IndexManifest {
@@ -62,7 +71,10 @@ export interface IndexManifest {
   imagery: {
     /** relative to the index folder when inside the repository, else absolute */
     path: string;
+    /** the CRS tiles were cut in (EPSG:4326, or EPSG:3857 also for sources warped into it) */
     crs: string;
+    /** the source's own CRS (absent in indexes built before GDAL read the imagery) */
+    sourceCrs?: string;
     bounds: GeoBounds;
     width: number;
     height: number;
@@ -74,7 +86,20 @@ export interface IndexManifest {
   };
   partition: PartitionGrid & { cells: number };
   settings: BuildSettings;
+  /** what the build planned and skipped (absent in indexes written by writeIndex alone) */
+  build?: BuildCounts;
+  /** the map's local features per cell (referenceFeatures.ts); absent from an index built without them */
+  features?: FeaturesManifest;
   createdAt: string;
+}
+
+export interface BuildCounts {
+  /** tiles planned over the imagery's extent */
+  planned: number;
+  /** tiles skipped for holes: less than minCoverage of their pixels valid */
+  holes: number;
+  /** tiles skipped because their pixels could not be read (a corrupt block or tile) */
+  unreadable: number;
 }
 
 export interface CellRange {

@@ -4,11 +4,14 @@
  * method needs and the heights to expect, within a budget of registrations. The first that
  * reaches geometric consensus wins; none that does is an answer too, with the reason.
  */
+import { performance } from 'node:perf_hooks';
 import { LocalFrame, destination, type LatLon } from '../pipeline/geo/wgs84';
 import { focalPx } from './cameraPose';
 import type { FeatureWorker } from './featureWorkerClient';
-import { isRotationInvariant } from './localFeatures';
-import type { MapSampler, WindowSpec } from './mapWindow';
+import { isRotationInvariant, type LocalFeatures } from './localFeatures';
+import type { MapReference } from './mapReference';
+import type { WindowSpec } from './mapWindow';
+import { northUpFeatures } from './northUpPhoto';
 import { registerPhoto, type Registration, type RegistrationOptions, type Timing } from './registration';
 import type { PoseUncertainty } from './cameraPose';
 
@@ -67,6 +70,8 @@ export interface Located {
   reprojectionM: number;
   /** ground corners of the photo: top-left, top-right, bottom-right, bottom-left */
   footprint: LatLon[];
+  /** each inlier's photo pixel and the ground point the fit maps it to */
+  inlierPairs: (LatLon & { x: number; y: number })[];
   place: Place;
   attempts: number;
   timing: Timing;
@@ -76,6 +81,8 @@ export interface NotLocated {
   ok: false;
   reason: string;
   attempts: number;
+  /** how many of the places, in order, were tried (some of them only in part when the budget ran out) */
+  placesTried: number;
   /** the attempt that came nearest to a consensus */
   best?: { place: Place; headingDeg: number; inliers: number; matches: number; reason: string };
 }
@@ -120,22 +127,41 @@ export function headingsToTry(options: Pick<LocateOptions, 'headingDeg' | 'rotat
   return Array.from({ length: n }, (_, i) => i * options.rotationStepDeg);
 }
 
-export async function locatePhoto(worker: FeatureWorker, sampler: MapSampler, photo: LocatePhoto, places: Place[], options: LocateOptions): Promise<Located | NotLocated> {
-  const features = await worker.extract(photo.rgb, photo.width, photo.height);
+/**
+ * Against a north-up reference (an index's stored features) the photo is turned north-up by each
+ * heading tried, its features taken once per heading; against windows cut at run time, the
+ * photo's features are taken once and each window is turned to the heading instead.
+ */
+export async function locatePhoto(worker: FeatureWorker, reference: MapReference, photo: LocatePhoto, places: Place[], options: LocateOptions): Promise<Located | NotLocated> {
+  const asTaken = reference.orientation === 'as-asked' ? await worker.extract(photo.rgb, photo.width, photo.height) : undefined;
+  const turned = new Map<number, LocalFeatures>();
+  const photoFeatures = async (headingDeg: number): Promise<LocalFeatures> => {
+    if (asTaken) return asTaken;
+    let f = turned.get(headingDeg);
+    if (!f) {
+      f = await northUpFeatures(worker, photo, headingDeg);
+      turned.set(headingDeg, f);
+    }
+    return f;
+  };
   const camera = { width: photo.width, height: photo.height, hfovDeg: options.hfovDeg, pitchDeg: options.pitchDeg };
   const headings = headingsToTry(options, isRotationInvariant(worker.method));
   let attempts = 0;
+  let placesTried = 0;
   let best: NotLocated['best'];
   for (const place of places) {
+    if (attempts < options.budget) placesTried++;
     for (const heightM of place.heightM !== undefined ? [place.heightM] : options.heightsM) {
       for (const headingDeg of headings) {
-        if (attempts >= options.budget) return notLocated(`no registration within the budget of ${options.budget} attempts`, attempts, best);
+        if (attempts >= options.budget) return notLocated(`no registration within the budget of ${options.budget} attempts`, attempts, placesTried, best);
         attempts++;
         const window = windowFor(place, headingDeg, heightM, photo, options);
-        const mapWindow = await sampler.window(window);
-        const result: Registration = await registerPhoto(worker, { features, camera }, mapWindow, heightM, options.registration);
+        const started = performance.now();
+        const features = await photoFeatures(headingDeg);
+        const view = await reference.view(window, worker);
+        const result: Registration = await registerPhoto(worker, { features, camera }, view, heightM, options.registration, performance.now() - started);
         if (result.ok) {
-          const frame = new LocalFrame(window.centre);
+          const frame = new LocalFrame(view.window.centre);
           const at = (e: number, n: number) => {
             const p = frame.fromEnu({ e, n, u: 0 });
             return { lat: p.lat, lon: p.lon };
@@ -152,6 +178,7 @@ export async function locatePhoto(worker: FeatureWorker, sampler: MapSampler, ph
             reprojectionPx: result.reprojectionPx,
             reprojectionM: result.reprojectionM,
             footprint: result.pose.footprint.map((c) => at(c.e, c.n)),
+            inlierPairs: result.inlierPairs.map((p) => ({ x: p.x, y: p.y, ...at(p.e, p.n) })),
             place,
             attempts,
             timing: result.timing,
@@ -161,11 +188,11 @@ export async function locatePhoto(worker: FeatureWorker, sampler: MapSampler, ph
       }
     }
   }
-  return notLocated(`no registration reached geometric consensus in ${attempts} attempt${attempts === 1 ? '' : 's'}`, attempts, best);
+  return notLocated(`no registration reached geometric consensus in ${attempts} attempt${attempts === 1 ? '' : 's'}`, attempts, placesTried, best);
 }
 
-function notLocated(reason: string, attempts: number, best: NotLocated['best']): NotLocated {
-  return { ok: false, reason: best ? `${reason}; the best: ${best.reason}` : reason, attempts, ...(best ? { best } : {}) };
+function notLocated(reason: string, attempts: number, placesTried: number, best: NotLocated['best']): NotLocated {
+  return { ok: false, reason: best ? `${reason}; the best: ${best.reason}` : reason, attempts, placesTried, ...(best ? { best } : {}) };
 }
 
 /** The window the photo would fill 1/margin of if the camera stood at `place`: centred where its optical axis meets the ground. */

@@ -2,10 +2,11 @@
  * A view of georeferenced imagery cut for registration: a rectangle of ground centred on a
  * point, its top facing a compass heading, at a chosen ground resolution. Over a window of a
  * few hundred metres the local tangent plane is flat to well under a map pixel, so window
- * pixels map to each raster's pixels through one affine transform fitted at three exact points.
+ * pixels map to the imagery's pixels through one affine transform fitted at three exact points.
  */
 import { LocalFrame, type LatLon } from '../pipeline/geo/wgs84';
-import type { GeoRaster, Imagery } from './imagerySource';
+import type { Imagery } from './imagerySource';
+import { samplePatch, type Affine, type Patch } from './patch';
 
 export interface WindowSpec {
   centre: LatLon;
@@ -44,96 +45,52 @@ export function windowToLatLon(w: WindowSpec, x: number, y: number, frame = new 
   return { lat: p.lat, lon: p.lon };
 }
 
-/** Affine coefficients [a, b, c, d, e, f]: raster px = a·x + b·y + c, py = d·x + e·y + f. */
-type Affine = [number, number, number, number, number, number];
-
-/** Cuts windows out of imagery, decoding each raster once, when a window first needs it. */
+/**
+ * Cuts windows out of imagery. Each window reads only the raster pixels under it, at the
+ * coarsest power-of-two level still as fine as the window (GDAL averages, or takes the
+ * source's overviews), so memory follows the window, not the image.
+ */
 export class MapSampler {
-  private readonly decoded = new Map<GeoRaster, Promise<Uint8Array>>();
-
   constructor(readonly imagery: Imagery) {}
 
   async window(spec: WindowSpec): Promise<MapWindow> {
     const { width, height } = spec;
-    const frame = new LocalFrame(spec.centre);
     const rgb = new Uint8Array(width * height * RGB);
-    const covered = new Uint8Array(width * height);
-    for (const raster of this.imagery.rasters) {
-      const t = this.affineTo(raster, spec, frame);
-      if (!this.touches(t, raster, width, height)) continue;
-      const pixels = await this.pixels(raster);
-      const samples = Math.min(MAX_SUPERSAMPLE, Math.max(1, Math.ceil(spec.metersPerPixel / raster.metersPerPixel)));
-      this.sample(t, raster, pixels, samples, rgb, covered, width, height);
+    const t = this.affineTo(spec, new LocalFrame(spec.centre));
+    const patch = await this.patch(t, spec);
+    let covered = 0;
+    if (patch) {
+      const samples = Math.min(MAX_SUPERSAMPLE, Math.max(1, Math.ceil(spec.metersPerPixel / (this.imagery.metersPerPixel * patch.scaleX))));
+      covered = samplePatch(t, patch, samples, rgb, width, height);
     }
-    const coverage = covered.reduce((a, v) => a + v, 0) / (width * height);
-    return { ...spec, rgb, coverage };
+    return { ...spec, rgb, coverage: covered / (width * height) };
   }
 
-  private pixels(raster: GeoRaster): Promise<Uint8Array> {
-    let p = this.decoded.get(raster);
-    if (!p) {
-      p = raster.rgb().then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-      this.decoded.set(raster, p);
-    }
-    return p;
-  }
-
-  private affineTo(raster: GeoRaster, spec: WindowSpec, frame: LocalFrame): Affine {
-    const at = (x: number, y: number) => raster.georef.lonLatToPixel(windowToLatLon(spec, x, y, frame));
+  private affineTo(spec: WindowSpec, frame: LocalFrame): Affine {
+    const at = (x: number, y: number) => this.imagery.georef.lonLatToPixel(windowToLatLon(spec, x, y, frame));
     const o = at(0, 0);
     const ex = at(spec.width, 0);
     const ey = at(0, spec.height);
     return [(ex.px - o.px) / spec.width, (ey.px - o.px) / spec.height, o.px, (ex.py - o.py) / spec.width, (ey.py - o.py) / spec.height, o.py];
   }
 
-  /** Whether the window's outline, in raster pixels, overlaps the raster at all. */
-  private touches(t: Affine, raster: GeoRaster, width: number, height: number): boolean {
+  /** The raster pixels under the window's outline (one pixel of margin), or undefined off the imagery. */
+  private async patch(t: Affine, spec: WindowSpec): Promise<Patch | undefined> {
     const xs: number[] = [];
     const ys: number[] = [];
-    for (const [x, y] of [[0, 0], [width, 0], [0, height], [width, height]] as const) {
+    for (const [x, y] of [[0, 0], [spec.width, 0], [0, spec.height], [spec.width, spec.height]] as const) {
       xs.push(t[0] * x + t[1] * y + t[2]);
       ys.push(t[3] * x + t[4] * y + t[5]);
     }
-    return Math.max(...xs) > 0 && Math.min(...xs) < raster.width && Math.max(...ys) > 0 && Math.min(...ys) < raster.height;
-  }
-
-  /** Averages samples² bilinear samples per window pixel not yet covered by an earlier raster. */
-  private sample(t: Affine, raster: GeoRaster, src: Uint8Array, samples: number, out: Uint8Array, covered: Uint8Array, width: number, height: number): void {
-    const rw = raster.width;
-    const rh = raster.height;
-    const stride = rw * RGB;
-    const acc = [0, 0, 0];
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const o = y * width + x;
-        if (covered[o]) continue;
-        acc[0] = acc[1] = acc[2] = 0;
-        let hits = 0;
-        for (let sy = 0; sy < samples; sy++) {
-          for (let sx = 0; sx < samples; sx++) {
-            const wx = x + (sx + 0.5) / samples;
-            const wy = y + (sy + 0.5) / samples;
-            // raster pixel centres sit at +0.5
-            const fx = t[0] * wx + t[1] * wy + t[2] - 0.5;
-            const fy = t[3] * wx + t[4] * wy + t[5] - 0.5;
-            if (!(fx >= 0 && fy >= 0 && fx < rw - 1 && fy < rh - 1)) continue;
-            const x0 = fx | 0;
-            const y0 = fy | 0;
-            const ax = fx - x0;
-            const ay = fy - y0;
-            const i = y0 * stride + x0 * RGB;
-            for (let c = 0; c < RGB; c++) {
-              const top = src[i + c]! + (src[i + RGB + c]! - src[i + c]!) * ax;
-              const bottom = src[i + stride + c]! + (src[i + stride + RGB + c]! - src[i + stride + c]!) * ax;
-              acc[c]! += top + (bottom - top) * ay;
-            }
-            hits++;
-          }
-        }
-        if (hits === 0) continue;
-        covered[o] = 1;
-        for (let c = 0; c < RGB; c++) out[o * RGB + c] = Math.round(acc[c]! / hits);
-      }
-    }
+    const left = Math.max(0, Math.floor(Math.min(...xs)) - 1);
+    const top = Math.max(0, Math.floor(Math.min(...ys)) - 1);
+    const right = Math.min(this.imagery.width, Math.ceil(Math.max(...xs)) + 1);
+    const bottom = Math.min(this.imagery.height, Math.ceil(Math.max(...ys)) + 1);
+    if (right - left < 2 || bottom - top < 2) return undefined;
+    const level = 2 ** Math.max(0, Math.floor(Math.log2(spec.metersPerPixel / this.imagery.metersPerPixel)));
+    const w = Math.max(2, Math.ceil((right - left) / level));
+    const h = Math.max(2, Math.ceil((bottom - top) / level));
+    const read = await this.imagery.read({ left, top, width: right - left, height: bottom - top }, w, h);
+    return { left, top, scaleX: (right - left) / w, scaleY: (bottom - top) / h, width: w, height: h, rgb: read.rgb, valid: read.valid };
   }
 }

@@ -5,15 +5,19 @@
  * that does not says why.
  */
 import { performance } from 'node:perf_hooks';
-import { applyHomography, poseFrom, poseUncertainty, type Camera, type Pose, type PoseUncertainty } from './cameraPose';
+import { applyHomography, poseFrom, poseFromPlane, poseUncertainty, type Camera, type Pose, type PoseUncertainty } from './cameraPose';
 import type { FeatureWorker } from './featureWorkerClient';
-import type { MatchOptions } from './featureMatching';
+import { DEFAULT_FLOAT_RATIO, type MatchOptions } from './featureMatching';
 import type { RobustOptions } from './homographyFit';
 import type { LocalFeatures } from './localFeatures';
-import { windowToEnu, type MapWindow } from './mapWindow';
+import type { ReferenceView } from './mapReference';
+import { windowToEnu, type WindowSpec } from './mapWindow';
 
 export interface ConsensusOptions {
-  /** fewest RANSAC inliers of a fit that counts: chance matches of an unrelated view reach a handful */
+  /**
+   * fewest RANSAC inliers of a fit that counts: chance consensus on a look-alike place reached
+   * 15–33 inliers over the Mandi render's hills, the true place 45–830, a real wildnav photo 41
+   */
   minInliers: number;
   /** largest factor between the height a fit implies and the height the window was cut for */
   maxScaleFactor: number;
@@ -26,6 +30,8 @@ export interface UncertaintyOptions {
   seed: number;
   tiltSigmaDeg: number;
   mapSigmaM: number;
+  /** keypoints' placement error beyond the bootstrap's, in map-window pixels (see UncertaintyInputs.resolutionSigmaM) */
+  resolutionSigmaPx: number;
 }
 
 export interface RegistrationOptions {
@@ -35,15 +41,32 @@ export interface RegistrationOptions {
   uncertainty: UncertaintyOptions;
 }
 
-export const DEFAULT_CONSENSUS: ConsensusOptions = { minInliers: 15, maxScaleFactor: 2, maxAnisotropy: 1.5 };
+export const DEFAULT_CONSENSUS: ConsensusOptions = { minInliers: 40, maxScaleFactor: 2, maxAnisotropy: 1.5 };
 /** OpenCV's defaults for findHomography, with a threshold of a few pixels of a 640-px window */
 export const DEFAULT_ROBUST: RobustOptions = { method: 'magsac', thresholdPx: 4, maxIters: 2000, confidence: 0.999 };
 /**
- * 200 refits give the 95% radius to within about 10%; a stabilised gimbal points within about
- * 1° (the wildnav photos report −90.3° for nadir); the orthophotos geoloc is meant for are
- * georeferenced to about a metre
+ * 200 refits give the bootstrap's share of the radius to within about 10%; a stabilised gimbal
+ * points within about 1° (the wildnav photos report −90.3° for nadir). Positions are in the
+ * map's own frame: its georeferencing error is the map maker's to state (PipelineConfig
+ * mapSigmaM, locate --map-sigma), none by default. Keypoints beyond the bootstrap: 0.3 of a
+ * window pixel, measured on the fixture flight (frames rendered from the map, so the map adds
+ * nothing): with it the fused track's 95% radius held 98% of the first minute's fixes.
  */
-export const DEFAULT_UNCERTAINTY: UncertaintyOptions = { bootstrapSamples: 200, seed: 14, tiltSigmaDeg: 1, mapSigmaM: 1 };
+export const DEFAULT_UNCERTAINTY: UncertaintyOptions = { bootstrapSamples: 200, seed: 14, tiltSigmaDeg: 1, mapSigmaM: 0, resolutionSigmaPx: 0.3 };
+
+/**
+ * The fit's own tilt replaces the gimbal's when its radius is at most this share of the
+ * gimbal-tilt radius: on real photos (relief, lens distortion) the bootstrap trusts a fitted
+ * tilt more than it deserves, and only a clear gain is worth that risk. Measured: the fixture
+ * flight's fitted tilt gives radii about a sixth of the gimbal's and errors of 0.1–1 m; a
+ * wildnav photo whose fitted tilt was 2.2° off the gimbal's nadir came out 8 m off instead of 3.3 m
+ */
+const FITTED_TILT_ADVANTAGE = 0.5;
+/** ... and when it lies within this many of the gimbal's σ of the reported pitch */
+const TILT_AGREEMENT_SIGMAS = 2;
+
+/** What the pipeline and `explain` register XFeat features with. */
+export const DEFAULT_REGISTRATION: RegistrationOptions = { match: { maxRatio: DEFAULT_FLOAT_RATIO }, robust: DEFAULT_ROBUST, consensus: DEFAULT_CONSENSUS, uncertainty: DEFAULT_UNCERTAINTY };
 
 export interface Timing {
   featuresMs: number;
@@ -64,40 +87,62 @@ export type Registration =
       homography: number[];
       /** metres east and north of the window's centre */
       pose: Pose;
+      /** the camera's tilt from straight down the pose assumes, degrees, and where it came from: the gimbal's report, or the fit itself where that pins it down better */
+      tiltDeg: number;
+      tiltFrom: 'telemetry' | 'fit';
       uncertainty: PoseUncertainty;
       reprojectionPx: number;
       reprojectionM: number;
+      /** each inlier's photo pixel and where the fit puts it on the ground (metres east, north of the window's centre) */
+      inlierPairs: InlierPair[];
     })
   | (Evidence & { ok: false; reason: string });
+
+export interface InlierPair {
+  x: number;
+  y: number;
+  e: number;
+  n: number;
+}
 
 export interface Photo {
   features: LocalFeatures;
   camera: Camera;
 }
 
-/** The height the window's scale was cut for: what a fit's own height is checked against. */
+/**
+ * `expectedHeightM`: the height the window's scale was cut for, what a fit's own height is
+ * checked against. `featuresMs`: what getting the features of this attempt cost (the map's,
+ * and the photo's when they were taken for it), reported as the timing's features.
+ */
 export function registerPhoto(
   worker: FeatureWorker,
   photo: Photo,
-  window: MapWindow,
+  reference: ReferenceView,
   expectedHeightM: number,
   options: RegistrationOptions,
+  featuresMs: number,
 ): Promise<Registration> {
-  return new WindowRegistration(worker, photo, window, expectedHeightM, options).run();
+  return new WindowRegistration(worker, photo, reference, expectedHeightM, options, featuresMs).run();
 }
 
 class WindowRegistration {
-  private readonly timing: Timing = { featuresMs: 0, matchingMs: 0, estimationMs: 0 };
+  private readonly timing: Timing;
   private matches = 0;
   private inliers = 0;
+  private readonly window: WindowSpec;
 
   constructor(
     private readonly worker: FeatureWorker,
     private readonly photo: Photo,
-    private readonly window: MapWindow,
+    private readonly reference: ReferenceView,
     private readonly expectedHeightM: number,
     private readonly options: RegistrationOptions,
-  ) {}
+    featuresMs: number,
+  ) {
+    this.window = reference.window;
+    this.timing = { featuresMs, matchingMs: 0, estimationMs: 0 };
+  }
 
   private fail(reason: string): Registration {
     return { ok: false, reason, matches: this.matches, inliers: this.inliers, timing: this.timing };
@@ -106,12 +151,10 @@ class WindowRegistration {
   async run(): Promise<Registration> {
     const { photo, window, options } = this;
     const { minInliers, maxScaleFactor, maxAnisotropy } = options.consensus;
-    let t = performance.now();
-    const mapFeatures = await this.worker.extract(window.rgb, window.width, window.height);
-    this.timing.featuresMs = performance.now() - t;
+    const mapFeatures = this.reference.features;
     if (photo.features.count < minInliers) return this.fail(`the photo has ${photo.features.count} local features, fewer than the ${minInliers} a fit needs (featureless: flat, blurred or dark)`);
     if (mapFeatures.count < minInliers) return this.fail(`the map window has ${mapFeatures.count} local features, fewer than the ${minInliers} a fit needs`);
-    t = performance.now();
+    let t = performance.now();
     const m = await this.worker.match(photo.features, mapFeatures, options.match);
     this.timing.matchingMs = performance.now() - t;
     this.matches = m.count;
@@ -139,6 +182,7 @@ class WindowRegistration {
       return this.done(t, this.fail(`the fit of ${this.inliers} inliers folds, mirrors or flips the photo: no consistent view`));
     }
     const pose = poseFrom(ground, camera);
+    const free = poseFromPlane(ground, camera);
     const scale = pose.heightM / this.expectedHeightM;
     if (!(scale <= maxScaleFactor && scale >= 1 / maxScaleFactor)) {
       return this.done(t, this.fail(`the fit of ${this.inliers} inliers implies a height of ${pose.heightM.toFixed(0)} m, more than ${maxScaleFactor}× from the ${this.expectedHeightM.toFixed(0)} m assumed`));
@@ -156,24 +200,42 @@ class WindowRegistration {
     const reprojectionPx = Math.sqrt(sq / this.inliers);
     const inSrc = new Float64Array(2 * this.inliers);
     const inDst = new Float64Array(2 * this.inliers);
+    const inlierPairs: InlierPair[] = [];
     for (let i = 0, k = 0; i < m.count; i++) {
       if (!fit.inliers[i]) continue;
       inSrc.set(src.subarray(2 * i, 2 * i + 2), 2 * k);
       inDst.set(dst.subarray(2 * i, 2 * i + 2), 2 * k++);
+      const x = src[2 * i]!;
+      const y = src[2 * i + 1]!;
+      inlierPairs.push({ x, y, ...ground(x, y) });
     }
-    const { bootstrapSamples, seed, tiltSigmaDeg, mapSigmaM } = options.uncertainty;
+    const { bootstrapSamples, seed, tiltSigmaDeg, mapSigmaM, resolutionSigmaPx } = options.uncertainty;
+    const resolutionSigmaM = resolutionSigmaPx * window.metersPerPixel;
     const refits = await this.worker.bootstrap(inSrc, inDst, bootstrapSamples, seed);
-    const poses: Pose[] = [];
+    const fixedRefits: Pose[] = [];
+    const freeRefits: Pose[] = [];
     for (let r = 0; r < refits.length; r += 9) {
       const hr = refits.subarray(r, r + 9);
-      poses.push(poseFrom((x, y) => {
+      const refitGround = (x: number, y: number) => {
         const p = applyHomography(hr, x, y);
         return windowToEnu(window, p.x, p.y);
-      }, camera));
+      };
+      fixedRefits.push(poseFrom(refitGround, camera));
+      const f = free && poseFromPlane(refitGround, camera);
+      if (f) freeRefits.push(f);
     }
-    const uncertainty = poseUncertainty({ pose, refits: poses, tiltSigmaDeg, mapSigmaM });
+    // the gimbal's pitch carries its own error into the position; a tilt the fit pins down clearly
+    // better, and that the gimbal's report does not contradict, replaces it
+    const withTelemetryTilt = poseUncertainty({ pose, refits: fixedRefits, tiltSigmaDeg, mapSigmaM, resolutionSigmaM });
+    const withFittedTilt = free && freeRefits.length === fixedRefits.length ? poseUncertainty({ pose: free, refits: freeRefits, tiltSigmaDeg: 0, mapSigmaM, resolutionSigmaM }) : undefined;
+    const fitted =
+      withFittedTilt !== undefined &&
+      withFittedTilt.radiusM <= FITTED_TILT_ADVANTAGE * withTelemetryTilt.radiusM &&
+      Math.abs(free!.tiltDeg - camera.pitchDeg) <= TILT_AGREEMENT_SIGMAS * tiltSigmaDeg;
+    const chosen = fitted ? free! : pose;
+    const uncertainty = fitted ? withFittedTilt : withTelemetryTilt;
     this.timing.estimationMs = performance.now() - t;
-    return { ok: true, homography: h, pose, uncertainty, reprojectionPx, reprojectionM: reprojectionPx * window.metersPerPixel, matches: m.count, inliers: this.inliers, timing: this.timing };
+    return { ok: true, homography: h, pose: chosen, tiltDeg: fitted ? free!.tiltDeg : camera.pitchDeg, tiltFrom: fitted ? 'fit' : 'telemetry', uncertainty, reprojectionPx, reprojectionM: reprojectionPx * window.metersPerPixel, inlierPairs, matches: m.count, inliers: this.inliers, timing: this.timing };
   }
 
   private done(started: number, result: Registration): Registration {

@@ -1,7 +1,10 @@
 import { Georef } from '../pipeline/geo/georef';
 import { haversineMeters } from '../pipeline/geo/wgs84';
-import { syntheticRgb } from '../tests/support/syntheticImagery';
-import { cropTile, planTiles, scaleSpecs } from './tiling';
+import { scaleLadder } from './indexCamera';
+import { planTiles } from './tiling';
+
+/** one square camera of `hfovDeg`: a tile scale per altitude (a step no gap here exceeds) */
+const scaleSpecs = (altitudesM: number[], hfovDeg: number, overlap: number) => scaleLadder({ hfovDeg: [hfovDeg, hfovDeg], aspect: 1 }, altitudesM, 10, overlap);
 
 // 1000 × 600 px at 0.5 m/px (EPSG:4326 near 47° N, square ground pixels).
 const METERS_PER_DEGREE = 111_195.08;
@@ -19,7 +22,7 @@ describe('tiling', () => {
 
   test('tiles are square on the ground, inside the image, evenly stepped and centred', () => {
     const scales = scaleSpecs([100], 60, 0.5);
-    const tiles = planTiles(raster, scales, 0);
+    const tiles = planTiles(raster, scales);
     const sidePx = Math.round(scales[0]!.footprintM / 0.5);
     const stridePx = scales[0]!.strideM / 0.5;
     const across = Math.floor((1000 - sidePx) / stridePx) + 1;
@@ -43,16 +46,7 @@ describe('tiling', () => {
   });
 
   test('a scale whose footprint exceeds the image yields no tiles', () => {
-    const tiles = planTiles(raster, scaleSpecs([100, 1000], 60, 0.5), 0);
+    const tiles = planTiles(raster, scaleSpecs([100, 1000], 60, 0.5));
     expect(tiles.every((t) => t.scale === 0)).toBe(true);
-  });
-
-  test('cropTile cuts the rectangle and resizes it to the model input', async () => {
-    const rgb = await syntheticRgb(200, 100, 1);
-    // A single-colour rectangle comes out as that colour.
-    for (let y = 20; y < 60; y++) for (let x = 30; x < 90; x++) rgb.set([200, 10, 50], 3 * (y * 200 + x));
-    const out = await cropTile(rgb, 200, 100, { left: 30, top: 20, width: 60, height: 40 }, [28, 42]);
-    expect(out).toHaveLength(28 * 42 * 3);
-    for (let i = 0; i < out.length; i += 3) expect([out[i], out[i + 1], out[i + 2]]).toEqual([200, 10, 50]);
   });
 });

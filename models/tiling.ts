@@ -1,9 +1,9 @@
 /**
- * Cuts georeferenced imagery into the views a drone camera would see: for each expected
- * altitude a square ground footprint 2·alt·tan(hfov/2) on a side, nadir and north-up,
- * stepped by footprint·(1 − overlap), each crop resized to the model's input size.
+ * Cuts georeferenced imagery into the views a drone camera would see: for each scale (see
+ * indexCamera.ts) a square ground footprint, nadir and north-up, stepped by
+ * footprint·(1 − overlap), over the imagery's whole raster (a mosaic's tiles cross its
+ * images' borders); each is read resized to the model's input size.
  */
-import sharp from 'sharp';
 import type { GeoBounds } from '../pipeline/geo/geoImage';
 import type { Georef } from '../pipeline/geo/georef';
 import { haversineMeters } from '../pipeline/geo/wgs84';
@@ -18,8 +18,7 @@ export interface PixelRect {
 }
 
 export interface TilePlan extends TileGeometry {
-  /** which raster of the imagery */
-  raster: number;
+  /** the tile's pixels in the imagery's working raster */
   rect: PixelRect;
 }
 
@@ -29,14 +28,6 @@ interface RasterGeometry {
   georef: Georef;
 }
 
-const RGB_CHANNELS = 3;
-
-export function scaleSpecs(altitudesM: number[], hfovDeg: number, overlap: number): ScaleSpec[] {
-  return altitudesM.map((altitudeM) => {
-    const footprintM = 2 * altitudeM * Math.tan((hfovDeg * Math.PI) / 360);
-    return { altitudeM, footprintM, strideM: footprintM * (1 - overlap) };
-  });
-}
 
 /** Start offsets of `count` windows of `side` stepped by `stride`, centred in `extent`. */
 function windowStarts(extent: number, side: number, stride: number): number[] {
@@ -56,7 +47,7 @@ function axisResolution({ width, height, georef }: RasterGeometry): { x: number;
 }
 
 /** Every tile of every scale that fits inside the raster. */
-export function planTiles(raster: RasterGeometry, scales: ScaleSpec[], rasterIndex: number): TilePlan[] {
+export function planTiles(raster: RasterGeometry, scales: ScaleSpec[]): TilePlan[] {
   const mpp = axisResolution(raster);
   const plans: TilePlan[] = [];
   scales.forEach((scale, scaleIndex) => {
@@ -68,7 +59,7 @@ export function planTiles(raster: RasterGeometry, scales: ScaleSpec[], rasterInd
       for (const left of lefts) {
         const rect = { left, top, width: sideX, height: sideY };
         const centre = raster.georef.pixelToLonLat(left + sideX / 2, top + sideY / 2);
-        plans.push({ raster: rasterIndex, rect, lat: centre.lat, lon: centre.lon, footprintM: scale.footprintM, scale: scaleIndex, bounds: rectBounds(raster.georef, rect) });
+        plans.push({ rect, lat: centre.lat, lon: centre.lon, footprintM: scale.footprintM, scale: scaleIndex, bounds: rectBounds(raster.georef, rect) });
       }
     }
   });
@@ -83,13 +74,4 @@ function rectBounds(georef: Georef, r: PixelRect): GeoBounds {
     south: Math.min(...corners.map((c) => c.lat)),
     north: Math.max(...corners.map((c) => c.lat)),
   };
-}
-
-/** The tile's pixels resized to the model input ([H, W]) as packed RGB. */
-export function cropTile(rgb: Buffer, width: number, height: number, rect: PixelRect, inputSize: [number, number]): Promise<Buffer> {
-  return sharp(rgb, { raw: { width, height, channels: RGB_CHANNELS } })
-    .extract(rect)
-    .resize(inputSize[1], inputSize[0], { fit: 'fill' })
-    .raw()
-    .toBuffer();
 }

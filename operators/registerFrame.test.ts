@@ -1,21 +1,22 @@
 import { join } from 'node:path';
 import { firstValueFrom, from, lastValueFrom, Subject, throwError, toArray } from 'rxjs';
 import { FIXTURE_CAMERA } from '../fixtures/defaults';
-import { frameGeometry, PinholeCamera, type Pose } from '../fixtures/render/camera';
+import { frameGeometry, groundLatLon, PinholeCamera, type Pose } from '../fixtures/render/camera';
 import { MapPyramid } from '../fixtures/render/mapPyramid';
 import { NEUTRAL_LOOK, renderView } from '../fixtures/render/renderView';
 import { FeatureWorker } from '../models/featureWorkerClient';
 import { DEFAULT_FLOAT_RATIO } from '../models/featureMatching';
 import { openImagery } from '../models/imagerySource';
 import { indexImageryPath, readManifest } from '../models/indexFiles';
+import { RuntimeWindows } from '../models/mapReference';
 import { MapSampler } from '../models/mapWindow';
 import { DEFAULT_CONSENSUS, DEFAULT_ROBUST, DEFAULT_UNCERTAINTY } from '../models/registration';
 import { xfeatFit } from '../models/xfeat';
 import { fixtureCacheDir } from '../pipeline/core/paths';
 import type { Frame, SearchRegion } from '../pipeline/core/types';
-import { loadGeoImage } from '../pipeline/geo/geoImage';
+import { readGeoImage } from '../models/imagerySource';
 import { destination, haversineMeters } from '../pipeline/geo/wgs84';
-import { DEFAULT_HEADING_TOLERANCE_DEG, DEFAULT_MAX_ATTEMPTS, registerFrame, type RegisterFrameOptions } from './registerFrame';
+import { DEFAULT_HEADING_TOLERANCE_DEG, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_EVIDENCE_MATCHES, registerFrame, type RegisterFrameOptions } from './registerFrame';
 import type { FrameMeasurement } from './searchIndex';
 
 /*
@@ -49,17 +50,18 @@ describe('registerFrame', () => {
 
   beforeAll(async () => {
     const manifest = await readManifest(INDEX);
-    const image = await loadGeoImage(join(fixtureCacheDir(), 'world', 'world.png'));
+    const image = await readGeoImage(join(fixtureCacheDir(), 'world', 'world.png'));
     world = { ...image, pyramid: MapPyramid.fromRgb(image.width, image.height, image.rgb) };
     worker = await FeatureWorker.start({ method: 'xfeat' });
     options = {
       worker,
-      sampler: new MapSampler(await openImagery(indexImageryPath(INDEX, manifest), () => undefined)),
+      reference: new RuntimeWindows(new MapSampler(await openImagery(indexImageryPath(INDEX, manifest), () => undefined))),
       region: () => region,
       hfovDeg: FIXTURE_CAMERA.hfovDeg,
       heightsM: manifest.scales.map((s) => s.altitudeM),
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
       headingToleranceDeg: DEFAULT_HEADING_TOLERANCE_DEG,
+      maxEvidenceMatches: DEFAULT_MAX_EVIDENCE_MATCHES,
       registration: { match: { maxRatio: DEFAULT_FLOAT_RATIO }, robust: DEFAULT_ROBUST, consensus: DEFAULT_CONSENSUS, uncertainty: DEFAULT_UNCERTAINTY },
     };
   });
@@ -97,6 +99,24 @@ describe('registerFrame', () => {
       expect(m.registrationTiming).toMatchObject({ attempts: 1, featuresMs: expect.any(Number), matchingMs: expect.any(Number), estimationMs: expect.any(Number) });
     });
     expect(out[2]!.registration).toEqual({ failed: expect.stringMatching(/0 local features/) });
+    expect(out[2]!.registrationEvidence).toBeUndefined();
+  });
+
+  test("a registered frame's evidence: its footprint and matched points where the true camera sees them, the points capped", async () => {
+    const pose: Pose = { lat: 48.5905, lon: 12.2545, altM: ALTITUDE_M, headingDeg: 30 };
+    const camera = new PinholeCamera({ ...FIXTURE_CAMERA, ...SIZE });
+    region = { ...destination(pose, 135, TRACK_OFF_M), radiusM: 150 };
+    const run = (maxEvidenceMatches: number) => lastValueFrom(from([rendered(0, pose)]).pipe(registerFrame<Frame, M>({ ...options, maxEvidenceMatches }), toArray()));
+    const [out] = await run(DEFAULT_MAX_EVIDENCE_MATCHES);
+    const evidence = out!.registrationEvidence!;
+    expect(evidence).toMatchObject({ frameWidth: SIZE.width, frameHeight: SIZE.height, proposedBy: 'track' });
+    const corners: [number, number][] = [[0, 0], [SIZE.width, 0], [SIZE.width, SIZE.height], [0, SIZE.height]];
+    evidence.footprint.forEach((c, i) => expect(haversineMeters(c, groundLatLon(camera, pose, ...corners[i]!)!)).toBeLessThan(5));
+    expect(evidence.points.length).toBeGreaterThanOrEqual(DEFAULT_CONSENSUS.minInliers);
+    expect(evidence.points.length).toBeLessThanOrEqual(DEFAULT_MAX_EVIDENCE_MATCHES);
+    for (const p of evidence.points) expect(haversineMeters(p, groundLatLon(camera, pose, p.x, p.y)!)).toBeLessThan(3);
+    const [capped] = await run(5);
+    expect(capped!.registrationEvidence!.points).toHaveLength(5);
   });
 
   test('global: the candidates are tried, best first, with the drone behind the ground it sees', async () => {

@@ -34,7 +34,7 @@ async function latticeIndex(dir: string): Promise<Float32Array> {
   await writeIndex(dir, {
     model: { sha256: 'lattice-test', dim: DIM, backbone: 'none', inputSize: [8, 8] },
     scales: [{ altitudeM: 100, footprintM: FOOTPRINT_M, strideM: FOOTPRINT_M }],
-    settings: { altitudesM: [100], hfovDeg: 60, overlap: 0, cellSizeM: 300 },
+    settings: { altitudesM: [100], overlap: 0, cellSizeM: 300 },
     imagery: { path: 'none', crs: 'EPSG:4326', bounds, width: 1, height: 1, metersPerPixel: 1, images: 1, fingerprint: 'none' },
     tiles,
     vectors,

@@ -45,12 +45,17 @@ export interface PipelineConfig {
   reconnect: { initialDelayMs: number; maxDelayMs: number; maxAttempts: number };
   /**
    * register each frame against the map (operators/registerFrame, in the feature worker) and
-   * fuse the registered position into the track. Frames are then decoded once at the size
+   * fuse the registered position into the track; off: retrieval only. Frames are then decoded once at the size
    * registration reads (REGISTRATION_FRAME, a centred 4:3 crop) and the model's input is
    * sampled from them; needs fit 'crop'. The camera's field of view comes from
    * tracker.cameraFovDeg (across the frame's shorter side)
    */
   register: boolean;
+  /**
+   * 1-σ of the index imagery's georeferencing against the truth, metres: added to every
+   * registration's uncertainty. 0 (the default): fixes are as exact as the map, in its frame
+   */
+  mapSigmaM: number;
   /** tracker settings passed to smoothTrack (`prior`: where the flight starts, from --near/--radius) */
   tracker: Partial<TrackFilterOptions>;
 }
@@ -72,7 +77,8 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
     maxDelayMs: DEFAULT_RECONNECT_OPTIONS.maxDelayMs,
     maxAttempts: DEFAULT_RECONNECT_OPTIONS.maxAttempts,
   },
-  register: false,
+  register: true,
+  mapSigmaM: 0,
   tracker: {},
 };
 
@@ -114,6 +120,7 @@ export function resolveConfig(overrides: Partial<PipelineConfig> = {}): Pipeline
   if (typeof config.register !== 'boolean') fail('register', 'true or false', config.register);
   // registration's frames are a centred crop, which the model's input is sampled from
   if (config.register && config.fit !== 'crop') fail('fit', "'crop' when register is on", config.fit);
+  if (typeof config.mapSigmaM !== 'number' || !(config.mapSigmaM >= 0) || !Number.isFinite(config.mapSigmaM)) fail('mapSigmaM', 'a number of metres ≥ 0', config.mapSigmaM);
   positive('framesInFlight', config.framesInFlight, true);
   if (config.framesInFlight < config.maxBatch) fail('framesInFlight', `at least maxBatch (${config.maxBatch})`, config.framesInFlight);
   positive('readTimeoutMs', config.readTimeoutMs, false);

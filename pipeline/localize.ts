@@ -24,18 +24,18 @@ import { preprocess } from '../operators/preprocess';
 import { type FrameMeasurement, type FramePriors, type Searcher, searchIndex } from '../operators/searchIndex';
 import { GeolocError } from './core/errors';
 import { smoothTrack } from '../operators/smoothTrack';
-import { DEFAULT_HEADING_TOLERANCE_DEG, DEFAULT_MAX_ATTEMPTS, registerFrame, type RegistrationTiming } from '../operators/registerFrame';
+import { DEFAULT_HEADING_TOLERANCE_DEG, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_EVIDENCE_MATCHES, registerFrame, type RegisteredMeasurement, type RegistrationTiming } from '../operators/registerFrame';
 import type { FeatureWorker } from '../models/featureWorkerClient';
-import { DEFAULT_FLOAT_RATIO } from '../models/featureMatching';
-import type { MapSampler } from '../models/mapWindow';
-import { DEFAULT_CONSENSUS, DEFAULT_ROBUST, DEFAULT_UNCERTAINTY } from '../models/registration';
+import type { MapReference } from '../models/mapReference';
+import { DEFAULT_REGISTRATION } from '../models/registration';
 import { xfeatFit } from '../models/xfeat';
 import { resolveTrackFilterOptions } from './tracking/trackFilter';
 import type { PipelineConfig } from './config';
 import { toFixFeature } from './fixFeature';
+import { fixEvidence, type EvidenceCamera } from './fixEvidence';
 import { type Logger, silentLogger } from './core/log';
 import type { TrackEstimate } from './tracking/types';
-import type { Candidate, FixFeature, PipelineSink, SearchRegion } from './core/types';
+import type { Candidate, FixFeature, FixMatches, PipelineSink, SearchRegion } from './core/types';
 import { isNetworkKind, type SourceKind, sourceKind } from './video/sourceKind';
 
 /**
@@ -60,7 +60,7 @@ const REGISTRATION_ASPECT = { width: 4, height: 3 };
 export const REGISTRATION_FRAME = xfeatFit(REGISTRATION_ASPECT.width, REGISTRATION_ASPECT.height);
 
 /** Horizontal field of view of REGISTRATION_FRAME for a camera whose field of view across its shorter side is `shortSideFovDeg`. */
-function registrationHfovDeg(shortSideFovDeg: number): number {
+export function registrationHfovDeg(shortSideFovDeg: number): number {
   const half = (shortSideFovDeg * Math.PI) / 360;
   return (2 * Math.atan((Math.tan(half) * REGISTRATION_FRAME.width) / REGISTRATION_FRAME.height) * 180) / Math.PI;
 }
@@ -68,7 +68,7 @@ function registrationHfovDeg(shortSideFovDeg: number): number {
 /** What registering frames needs (config.register): the feature worker, the map, and the index's heights. */
 export interface Registrar {
   worker: FeatureWorker;
-  sampler: MapSampler;
+  reference: MapReference;
   /** heights tried when telemetry has no altitude: the index's tile altitudes, metres */
   heightsM: number[];
 }
@@ -142,6 +142,8 @@ export interface LocalizedFix {
   globalTopK?: Candidate[];
   /** what registering the frame cost, with config.register */
   registrationTiming?: RegistrationTiming;
+  /** the frame's matched points, when it registered */
+  matches?: FixMatches;
 }
 
 /**
@@ -168,6 +170,7 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
       return undefined;
     }
     const [height, width] = deps.embedder.info.inputSize;
+    const cameraFovDeg = resolveTrackFilterOptions(config.tracker).cameraFovDeg;
     const batchesInFlight = live ? 1 : deps.embedder.size * BATCHES_IN_FLIGHT_PER_WORKER;
     // room for one more batch being decoded while every worker's batches are in flight
     const decoderWindow = Math.max(config.framesInFlight, (batchesInFlight + 1) * config.maxBatch);
@@ -178,6 +181,10 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
 
     // frames to be turned are sampled anyway, so they come as YUV where they can: no conversion in ffmpeg
     const registrar = config.register ? deps.registrar : undefined;
+    // the frame as the pipeline looks at it: the registration crop, or the model's centred square of the shorter side
+    const evidenceCamera: EvidenceCamera = registrar
+      ? { ...REGISTRATION_FRAME, hfovDeg: registrationHfovDeg(cameraFovDeg) }
+      : { width: REGISTRATION_FRAME.height, height: REGISTRATION_FRAME.height, hfovDeg: cameraFovDeg };
     // registration reads RGB at its own size, which the model's input is sampled from
     const decodeSize = registrar ? REGISTRATION_FRAME : turn ? { width: evenPixels(width * DEROTATE_OVERSAMPLE), height: evenPixels(height * DEROTATE_OVERSAMPLE) } : { width, height };
     const frames = decodeVideo(source, {
@@ -211,10 +218,11 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         ? registerFrame<DecodedFrame, FrameMeasurement<DecodedFrame>>({
             ...registrar,
             region: () => region,
-            hfovDeg: registrationHfovDeg(resolveTrackFilterOptions(config.tracker).cameraFovDeg),
+            hfovDeg: registrationHfovDeg(cameraFovDeg),
             maxAttempts: DEFAULT_MAX_ATTEMPTS,
             headingToleranceDeg: DEFAULT_HEADING_TOLERANCE_DEG,
-            registration: { match: { maxRatio: DEFAULT_FLOAT_RATIO }, robust: DEFAULT_ROBUST, consensus: DEFAULT_CONSENSUS, uncertainty: DEFAULT_UNCERTAINTY },
+            maxEvidenceMatches: DEFAULT_MAX_EVIDENCE_MATCHES,
+            registration: { ...DEFAULT_REGISTRATION, uncertainty: { ...DEFAULT_REGISTRATION.uncertainty, mapSigmaM: config.mapSigmaM } },
           })
         : identity,
     );
@@ -241,17 +249,21 @@ export function localize(source: string, config: PipelineConfig, deps: LocalizeD
         map(({ estimate, measurement }): LocalizedFix => {
           region = estimate.searchRegion;
           const latencyMs = performance.now() - measurement.source.decodedAt;
-          const { globalTopK, registrationTiming } = measurement as FrameMeasurement<DecodedFrame> & { registrationTiming?: RegistrationTiming };
+          const { globalTopK, registrationTiming } = measurement as Partial<RegisteredMeasurement<FrameMeasurement<DecodedFrame>>>;
+          const { evidence, matches } = fixEvidence(estimate, measurement, evidenceCamera);
+          const feature = toFixFeature(estimate, config.flight, latencyMs, measurement.source.sourceIndex);
+          feature.properties.evidence = evidence;
           const fix: LocalizedFix = {
             estimate,
             latencyMs,
-            feature: toFixFeature(estimate, config.flight, latencyMs, measurement.source.sourceIndex),
+            feature,
             ...(globalTopK && { globalTopK }),
             ...(registrationTiming && { registrationTiming }),
+            ...(matches && { matches }),
           };
           Object.assign(fix.feature.properties, options.annotate?.(fix));
           // a sink that throws (disk full, closed pipe) ends the pipeline with its error
-          for (const sink of sinks) sink.fix?.(fix.feature, latencyMs);
+          for (const sink of sinks) sink.fix?.(fix.feature, latencyMs, matches);
           return fix;
         }),
       )

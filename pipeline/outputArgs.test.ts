@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { silentLogger } from './core/log';
 import { fixFeature } from '../tests/support/fixFeatures';
 import { scratchDir } from '../tests/support/scratch';
-import { closeOutputs, OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from './outputArgs';
+import { OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from './outputArgs';
 
 const parse = (args: string[]) => parseArgs({ args, options: OUTPUT_ARG_OPTIONS, strict: true }).values;
 
@@ -19,17 +19,17 @@ describe('output flags', () => {
   test('a format named once keeps its name; named twice, its outputs are numbered', async () => {
     const one = openOutputs(parse(['--nmea', join(scratch.dir, 'a.nmea')]), silentLogger);
     const two = openOutputs(parse(['--nmea', join(scratch.dir, 'b.nmea'), '--nmea', join(scratch.dir, 'c.nmea')]), silentLogger);
-    await closeOutputs([...one, ...two]);
-    expect(one.map((o) => o.name)).toEqual(['nmea']);
+    await Promise.all([one.close(), two.close()]);
+    expect(one.stats().map((o) => o.name)).toEqual(['nmea']);
     expect(Object.keys(outputsReport(two))).toEqual(['nmea#1', 'nmea#2']);
     expect(outputsReport(two)['nmea#2']).toEqual({ target: join(scratch.dir, 'c.nmea'), sent: 0, dropped: 0, errors: 0, cutOffs: 0 });
   });
 
   test('--output-start stamps each fix with the start + t; the format flags reach the format', async () => {
     const path = join(scratch.dir, 'stamped.nmea');
-    const [output] = openOutputs(parse(['--nmea', path, '--nmea-talker', 'GN', '--output-start', '2024-05-01T09:30:00+02:00']), silentLogger);
-    output!.fix(fixFeature(7.5, 46.5, { t: 12.5 }));
-    await closeOutputs([output!]);
+    const outputs = openOutputs(parse(['--nmea', path, '--nmea-talker', 'GN', '--output-start', '2024-05-01T09:30:00+02:00']), silentLogger);
+    outputs.fix(fixFeature(7.5, 46.5, { t: 12.5 }));
+    await outputs.close();
     expect(readFileSync(path, 'ascii')).toMatch(/^\$GNRMC,073012\.50,A,/m);
   });
 

@@ -1,7 +1,8 @@
 /**
  * The fix outputs a localizing command takes on its command line: a flag per format (--nmea, …)
  * naming its targets (repeatable), a rate flag per format (--nmea-rate), the format's own flags,
- * and the limits every output shares; opened as OutputSinks, and reported when the run ends.
+ * and the limits every output shares; opened as OutputSinks on a thread of their own, and reported
+ * when the run ends.
  */
 import { GeolocError } from './core/errors';
 import type { Logger } from './core/log';
@@ -11,10 +12,12 @@ import { cotFormat, DEFAULT_COT_OPTIONS } from './sinks/cot';
 import { DEFAULT_MAVLINK_OPTIONS, mavlinkFormat } from './sinks/mavlink';
 import { NMEA_DEFAULTS, nmeaFormat } from './sinks/nmea';
 import type { OutputFormat } from './sinks/outputFormat';
-import { OUTPUT_SINK_DEFAULTS, OutputSink, resolveOutputSinkOptions } from './sinks/outputSink';
+import { OUTPUT_SINK_DEFAULTS, type OutputSinkOptions, resolveOutputSinkOptions } from './sinks/outputSink';
 import { parseOutputTarget, transportFor } from './sinks/outputTarget';
+import type { Transport } from './sinks/transport';
+import { NO_OUTPUTS, type Outputs, OutputsThread } from './outputsThread';
 
-type ArgValues = Record<string, string | string[] | boolean | undefined>;
+export type ArgValues = Record<string, string | string[] | boolean | undefined>;
 
 /** One output format as the command line offers it. */
 interface OutputKind {
@@ -121,15 +124,24 @@ function startPlusT(text: string): (feature: FixFeature) => Date {
   return (feature) => new Date(startMs + feature.properties.t * MS_PER_S);
 }
 
+/** One output as the flags name it, checked but not opened. */
+export interface PlannedOutput {
+  name: string;
+  format: OutputFormat;
+  transport: Transport;
+  options: OutputSinkOptions;
+}
+
 /**
- * The outputs the flags name, opened (each starts connecting at once). Every target and option is
- * checked before any opens, so a bad one (GEOLOC_ERR_OUTPUT_URL, _OPTIONS, _USAGE) opens nothing.
+ * The outputs the flags name, each checked: a bad target or option (GEOLOC_ERR_OUTPUT_URL,
+ * _OPTIONS, _USAGE) throws before anything opens. `clock`: a fix's time without --output-start
+ * (default: the wall clock when the output takes it).
  */
-export function openOutputs(values: ArgValues, logger: Logger): OutputSink[] {
-  const fixTime = typeof values['output-start'] === 'string' ? startPlusT(values['output-start']) : undefined;
+export function planOutputs(values: ArgValues, logger: Logger, clock?: (feature: FixFeature) => Date): PlannedOutput[] {
+  const fixTime = typeof values['output-start'] === 'string' ? startPlusT(values['output-start']) : clock;
   const maxQueuedMessages = integerOption('output-queue', values['output-queue'], undefined);
   const maxBufferedBytes = integerOption('output-max-buffered', values['output-max-buffered'], undefined);
-  const planned = OUTPUT_KINDS.flatMap((kind) => {
+  return OUTPUT_KINDS.flatMap((kind) => {
     const targets = (values[kind.name] as string[] | undefined) ?? [];
     if (targets.length === 0) return [];
     const maxRateHz = numberOption(`${kind.name}-rate`, values[`${kind.name}-rate`], undefined);
@@ -140,22 +152,22 @@ export function openOutputs(values: ArgValues, logger: Logger): OutputSink[] {
       options: resolveOutputSinkOptions({ maxRateHz, maxQueuedMessages, maxBufferedBytes, fixTime, logger }),
     }));
   });
-  return planned.map(({ name, format, transport, options }) => new OutputSink(name, format, transport, options));
+}
+
+/**
+ * The outputs the flags name, checked here (a bad one throws and opens nothing), then opened on
+ * a thread of their own (outputsThread.ts): the pipeline only hands each fix over.
+ */
+export function openOutputs(values: ArgValues, logger: Logger): Outputs {
+  const planned = planOutputs(values, logger);
+  // the thread checks and opens them again from the output flags alone (a fix's time: the hand-over's)
+  const outputValues = Object.fromEntries(Object.keys(OUTPUT_ARG_OPTIONS).flatMap((flag) => (values[flag] === undefined ? [] : [[flag, values[flag]]])));
+  return planned.length === 0 ? NO_OUTPUTS : new OutputsThread(outputValues, planned.map(({ name, transport }) => ({ name, target: transport.target })), logger);
 }
 
 /** What each output did, for the run's last log line and the replay report. */
 export type OutputsReport = Record<string, Pick<OutputStats, 'target' | 'sent' | 'dropped' | 'errors' | 'cutOffs'>>;
 
-export function outputsReport(outputs: readonly OutputSink[]): OutputsReport {
-  return Object.fromEntries(
-    outputs.map((output) => {
-      const { name, target, sent, dropped, errors, cutOffs } = output.stats();
-      return [name, { target, sent, dropped, errors, cutOffs }];
-    }),
-  );
-}
-
-/** Closes every output, each letting its queue leave within its close timeout. */
-export async function closeOutputs(outputs: readonly OutputSink[]): Promise<void> {
-  await Promise.all(outputs.map((output) => output.close()));
+export function outputsReport(outputs: Outputs): OutputsReport {
+  return Object.fromEntries(outputs.stats().map(({ name, target, sent, dropped, errors, cutOffs }) => [name, { target, sent, dropped, errors, cutOffs }]));
 }

@@ -38,8 +38,8 @@ export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folde
   --fit <crop|pad|stretch>  how frames become the model's square input (default crop)
   --cpu                skip the CUDA execution provider
   --no-derotate        do not turn frames north-up by the telemetry heading before matching
-  --register           register each frame against the index's imagery (XFeat + OpenCV) and
-                       fuse the position into the track (slower; the fixes say how each was made)
+  --no-register        retrieval only: do not register frames against the index's imagery
+                       (XFeat + OpenCV; on by default, the fixes say how each was made)
   --near <lat,lon>     where the flight starts (take-off point, last GNSS fix): the tracker
                        starts inside this circle instead of searching globally
   --radius <m>         radius of the --near circle (default ${DEFAULT_NEAR_RADIUS_M})

@@ -8,8 +8,9 @@ import type { PipelineConfig } from './config';
 import type { PipelineSink } from './core/types';
 import type { LocalizedFix } from './localize';
 import type { Logger, LogRecord } from './core/log';
-import { type Localizer, runPipeline, telemetryPriors } from './session';
+import { type Localizer, runPipeline, telemetryAltitudes, telemetryPriors } from './session';
 import { type ReplayReport, ReplayScorer } from './replayReport';
+import { reportFixOf, type ReportFix } from './reportStretches';
 import { haversineMeters, type LatLon } from './geo/wgs84';
 import { readTelemetry, telemetryAt, type TelemetryRecord } from './telemetry';
 
@@ -28,6 +29,8 @@ export interface ReplayOptions {
 
 export interface ReplayOutcome {
   report: ReplayReport;
+  /** every fix, in order, as report.html draws them */
+  fixes: ReportFix[];
   interrupted?: NodeJS.Signals;
 }
 
@@ -59,6 +62,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
   const warnings: string[] = track.warnings.map((w) => `GEOLOC_ERR_TELEMETRY_PARSE: ${options.telemetryPath}:${w.line}: ${w.message}`);
   const logger = collectingWarnings(options.logger, warnings);
   const scorer = new ReplayScorer(track.records, options.telemetryPath, logger);
+  const fixes: ReportFix[] = [];
   const run = await runPipeline({
     source: options.video,
     config: options.config,
@@ -68,10 +72,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     realtime: options.realtime,
     live: options.realtime ? true : false,
     priorsAt: telemetryPriors(track.records),
+    telemetryAltitudesM: telemetryAltitudes(track.records),
     globalTopK: true,
     annotate: (fix) => truthOf(track.records, fix.estimate),
     onFix(fix) {
       scorer.add(fix.estimate, fix.latencyMs, fix.globalTopK);
+      fixes.push(reportFixOf(fix));
       if (fix.registrationTiming) scorer.addRegistration(fix.registrationTiming);
       options.onFix?.(fix);
     },
@@ -108,7 +114,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
     config: { ...options.config, realtime: options.realtime ?? false },
     warnings: warnings.length > WARNINGS_LISTED ? [...warnings.slice(0, WARNINGS_LISTED), `… and ${warnings.length - WARNINGS_LISTED} more`] : warnings,
   };
-  return { report, interrupted: run.interrupted };
+  return { report, fixes, interrupted: run.interrupted };
 }
 
 /** JSON with NaN (no data) written as null, pretty for people. */

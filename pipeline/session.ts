@@ -4,7 +4,7 @@
  * stops it. What `run`, `replay`, `demo` and the benchmarks share.
  */
 import { performance } from 'node:perf_hooks';
-import { Subject, type Subscription } from 'rxjs';
+import { type Observable, Subject, type Subscription } from 'rxjs';
 import { telemetryAt, type TelemetryRecord } from './telemetry';
 import { EmbedderPool } from '../models/embedderPool';
 import { defaultModelPath } from '../models/modelInfo';
@@ -17,10 +17,10 @@ import { type Logger, silentLogger } from './core/log';
 import { type SchedulingPolicy, scheduleAsBatchJob } from './batchScheduling';
 import type { FramePriors } from '../operators/searchIndex';
 import { FeatureWorker } from '../models/featureWorkerClient';
-import { openImagery } from '../models/imagerySource';
-import { indexImageryPath } from '../models/indexFiles';
-import { MapSampler } from '../models/mapWindow';
+import { openMapReference } from '../models/openReference';
 import type { Registrar } from './localize';
+import { warnIfCameraMisfits } from './cameraFit';
+import { resolveTrackFilterOptions } from './tracking/trackFilter';
 
 export interface Localizer {
   embedder: EmbedderPool;
@@ -32,11 +32,11 @@ export interface Localizer {
   close(): Promise<void>;
 }
 
-/** The feature worker (XFeat) and the index's imagery as map windows, for registering frames. */
+/** The feature worker (XFeat) and the map (the index's reference features, or its imagery), for registering frames. */
 async function openRegistrar(index: SatelliteIndex, logger: Logger): Promise<Registrar> {
-  const imagery = await openImagery(indexImageryPath(index.dir, index.manifest), (line) => logger.log({ level: 'info', message: line }));
+  const reference = await openMapReference(index.dir, index.manifest, 'xfeat', (line) => logger.log({ level: 'info', message: line }));
   const worker = await FeatureWorker.start({ method: 'xfeat' });
-  return { worker, sampler: new MapSampler(imagery), heightsM: index.manifest.scales.map((s) => s.altitudeM) };
+  return { worker, reference, heightsM: index.manifest.scales.map((s) => s.altitudeM) };
 }
 
 /**
@@ -96,7 +96,11 @@ export interface RunPipelineOptions extends LocalizeOptions {
   /** where the fixes and the pipeline's counts go (the JSONL file, the gateway, ...), besides the run's own stats */
   sinks?: readonly PipelineSink[];
   priorsAt?: (t: number) => FramePriors | undefined;
+  /** the telemetry's altitudes above ground, metres: checked against the index's band */
+  telemetryAltitudesM?: number[];
   onFix?: (fix: LocalizedFix) => void;
+  /** stops the run as a signal does (no more video read, the frames read still become fixes), for a worker's one flight */
+  stop?: Observable<void>;
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -122,8 +126,11 @@ export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
     let stoppedBy: NodeJS.Signals | undefined;
     let drainLimit: NodeJS.Timeout | undefined;
     const stop = new Subject<void>();
+    let finished = false;
     const finish = (interrupted?: NodeJS.Signals) => {
+      finished = true;
       for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      stopAsked?.unsubscribe();
       clearTimeout(drainLimit);
       subscription?.unsubscribe();
       return { stats, wallSeconds: (performance.now() - started) / MS_PER_S, interrupted };
@@ -134,6 +141,8 @@ export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
       resolve(finish(stoppedBy));
     };
     const onSignal = (signal: NodeJS.Signals) => {
+      // a run that ended while this signal was being delivered (another listener stopped it) has nothing to drain
+      if (finished) return;
       if (stoppedBy) {
         stopWithoutDraining(`${signal} again`);
         return;
@@ -144,6 +153,12 @@ export function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
       stop.next();
     };
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    const stopAsked = options.stop?.subscribe(() => stop.next());
+    const { index } = options.localizer;
+    void warnIfCameraMisfits(
+      { indexDir: index.dir, manifest: index.manifest, source: options.source, shortSideFovDeg: resolveTrackFilterOptions(options.config.tracker).cameraFovDeg, ...(options.telemetryAltitudesM ? { altitudesM: options.telemetryAltitudesM } : {}) },
+      options.logger,
+    );
     subscription = localize(
       options.source,
       options.config,
@@ -175,3 +190,8 @@ export function telemetryPriors(records: readonly TelemetryRecord[]): (t: number
   };
 }
 
+
+/** The altitudes a telemetry track reports, metres (records without one are left out). */
+export function telemetryAltitudes(records: readonly TelemetryRecord[]): number[] {
+  return records.flatMap((r) => (r.alt !== undefined ? [r.alt] : []));
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, one after another, at the lengths the issues name (about 27 minutes in all).
+# Every benchmark, one after another, at the lengths the issues name (about 33 minutes in all).
 # Each prints ratios and percentiles against a baseline measured in the same run and writes
 # its JSON into bench/results/. BENCH_MINUTES shortens the two long soak runs.
 set -euo pipefail
@@ -20,5 +20,6 @@ node dist/pipeline/cli.js index build --imagery fixtures/cache/world/world.png -
   --altitudes 200 --hfov 55.41 --overlap 0.5
 node dist/bench/replay-throughput.js --model "$standin/model.onnx" --index "$standin/index" --out replay-throughput-vits14.json
 node dist/bench/live-latency.js --minutes "$live_minutes"
+node dist/bench/nats.js
 node dist/bench/gateway-load.js --minutes "$load_minutes"
 /usr/bin/python3 bench/train_throughput.py

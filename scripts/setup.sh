@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   ffmpeg libfaiss-dev libopenblas0-openmp
+  libgdal-dev gdal-bin
   python3-torch python3-torchvision python3-onnx python3-pytest python3-yaml
   python3-numpy python3-pil python3-tqdm
   chromium fonts-dejavu-core
@@ -38,6 +39,7 @@ if [ "$(cat node_modules/.geoloc-lock 2>/dev/null)" != "$lock_hash" ]; then
 fi
 
 bash models/faiss-native/build.sh
+bash models/gdal-native/build.sh
 
 step "tsc"
 npx tsc -p tsconfig.json

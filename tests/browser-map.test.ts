@@ -7,17 +7,17 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describeIfChromium, openBrowser } from './support/browser';
 import { createGateway } from '../gateway/server';
 import { makeFix, scrapeMetric } from './support/gatewayClients';
 import { haversineMeters } from '../pipeline/geo/wgs84';
 import { repoRoot } from '../pipeline/core/paths';
+import type { GeoJsonPolygon as FixFootprint } from '../pipeline/fixEvidence';
 import { killAndWait, waitFor } from './support/processes';
 import { CLI_PATH } from './support/cli';
 import { demoPaths } from '../fixtures/defaults';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VIEWPORT = { width: 1280, height: 800 };
 const ARTIFACTS = join(repoRoot(), 'test-artifacts');
 const FLIGHT = 'fixture-flight';
@@ -28,9 +28,13 @@ const REPLAY_DONE = /replay done; still serving/;
 const STARTUP_MS = 45_000;
 const GROWTH_MS = 30_000;
 const RECONNECT_MS = 15_000;
+/** the replay's last fix to its end: report.json, and report.html with its explain pictures (seconds each on shared cores) */
+const REPORT_MS = 90_000;
 
 interface MapState {
   trackLength: number;
+  /** the newest fix's footprint as drawn */
+  footprint: { lat: number; lon: number }[] | null;
   truthLength: number;
   marker: { lat: number; lon: number } | null;
   connected: boolean;
@@ -45,6 +49,7 @@ function mapState(page: Page): Promise<MapState> {
     const status = hook.status!() as { connected: boolean; text: string };
     return {
       trackLength: hook.trackLength!() as number,
+      footprint: hook.footprint!() as { lat: number; lon: number }[] | null,
       truthLength: hook.truthLength!() as number,
       marker: hook.markerLatLng!() as { lat: number; lon: number } | null,
       connected: status.connected,
@@ -64,23 +69,19 @@ async function waitForMap(page: Page, condition: (s: MapState) => boolean, timeo
   }
 }
 
-const describeIfChromium = existsSync(CHROMIUM) ? describe : describe.skip;
 
 describeIfChromium('the ground map in chromium', () => {
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
   let context: BrowserContext;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'geoloc-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: VIEWPORT });
+    browser = await openBrowser(VIEWPORT);
+    context = browser.context;
   });
 
-  afterAll(async () => {
-    await context?.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
+  afterAll(() => browser?.close());
 
   async function openPage(url: string): Promise<Page> {
     const page = await context.newPage();
@@ -131,9 +132,12 @@ describeIfChromium('the ground map in chromium', () => {
         expect(later.connected).toBe(true);
         expect(later.tiles).toBeGreaterThan(0);
         expect(later.status).toMatch(/fps [\d.]+ · conf \d+% · r95 \d+ m · err \d+ m · lag \d+ ms/);
+        // the newest frame's footprint, from the camera model at the fix (no --register): around the marker, a few hundred metres across
+        expect(later.footprint).toHaveLength(4);
+        for (const corner of later.footprint!) expect(haversineMeters(corner, later.marker!)).toBeLessThan(400);
 
         // Once the replay is done, the page holds every fix it published, the truth beside each.
-        await waitFor(() => REPLAY_DONE.test(stderr), GROWTH_MS, 'the replay to finish');
+        await waitFor(() => REPLAY_DONE.test(stderr), REPORT_MS, 'the replay to finish and write its report page');
         const report = JSON.parse(readFileSync(join(work, 'report.json'), 'utf8')) as { fixesOut: number; fixesWithTruth: number };
         const done = await waitForMap(page, (s) => s.trackLength === report.fixesOut, GROWTH_MS, `all ${report.fixesOut} fixes of the replay`);
         expect(done.truthLength).toBe(report.fixesWithTruth);
@@ -148,6 +152,56 @@ describeIfChromium('the ground map in chromium', () => {
         await page.close();
       },
     );
+  });
+
+  test("the newest fix's footprint is drawn live, and a click on it draws that fix's matched points", async () => {
+    const token = 'evidence-token';
+    const flight = 'evidence-flight';
+    const gateway = await createGateway({ token });
+    try {
+      const page = await openPage(`${gateway.url}/?flight=${flight}&token=${token}`);
+      await waitForMap(page, (s) => s.connected, RECONNECT_MS, 'the page to connect');
+      const square = (lon: number, lat: number, d: number): FixFootprint => ({ type: 'Polygon', coordinates: [[[lon - d, lat + d], [lon + d, lat + d], [lon + d, lat - d], [lon - d, lat - d], [lon - d, lat + d]]] });
+      const points = Array.from({ length: 12 }, (_, i) => ({ x: 40 * i, y: 30 * i, lat: 47.3 - 0.0008 + 0.00012 * i, lon: 8.5 + 0.0006 - 0.0001 * i }));
+      const withEvidence = (frame: number, matches: number) => {
+        const fix = makeFix(flight, frame, 8.5 + frame * 0.01, 47.3);
+        fix.properties.evidence = { footprint: square(8.5 + frame * 0.01, 47.3, 0.002), footprintFrom: 'registration', matches };
+        return fix;
+      };
+      gateway.publish(flight, withEvidence(0, 0));
+      gateway.publish(flight, withEvidence(1, points.length), { frameWidth: 480, frameHeight: 360, points: points.map((p) => ({ ...p, lon: p.lon + 0.01 })) });
+      const shown = await waitForMap(page, (s) => s.trackLength === 2, RECONNECT_MS, 'two fixes with footprints');
+      // the newest footprint only, where the fix put it
+      expect(shown.footprint!.map((c) => c.lon.toFixed(3))).toEqual(['8.508', '8.512', '8.512', '8.508']);
+
+      // following pans the map to the new fix, animated: click once the footprint has come to rest
+      const footprintCentre = () => page.evaluate(() => (window as unknown as { geolocMap: { footprintCentre(): { x: number; y: number } } }).geolocMap.footprintCentre());
+      let centre = await footprintCentre();
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const again = await footprintCentre();
+        if (again.x === centre.x && again.y === centre.y) break;
+        centre = again;
+      }
+      await page.mouse.click(centre.x + 30, centre.y + 30);
+      const drawn = async () => page.evaluate(() => {
+        const hook = (window as unknown as { geolocMap: { selectedFrame(): number | null; matchedPoints(): { lat: number; lon: number }[] } }).geolocMap;
+        return { frame: hook.selectedFrame(), points: hook.matchedPoints() };
+      });
+      await page.waitForFunction((n) => (window as unknown as { geolocMap: { matchedPoints(): unknown[] } }).geolocMap.matchedPoints().length === n, points.length, { timeout: RECONNECT_MS });
+      const picked = await drawn();
+      expect(picked.frame).toBe(1);
+      picked.points.forEach((p, i) => {
+        expect(p.lat).toBeCloseTo(points[i]!.lat, 9);
+        expect(p.lon).toBeCloseTo(points[i]!.lon + 0.01, 9);
+      });
+      expect((await mapState(page)).status).toContain('frame 1: 12 matched points');
+      await page.screenshot({ path: join(ARTIFACTS, 'map-matches.png') });
+      expect(pageErrors).toEqual([]);
+      await page.close();
+    } finally {
+      await gateway.close();
+    }
   });
 
   test('with a token, the page connects when its URL carries it and stays out when not', async () => {

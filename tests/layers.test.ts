@@ -37,7 +37,7 @@ describe('layers', () => {
       'pipeline/core/log.ts (core) imports pipeline/geo/wgs84.ts (geo): core may import nothing of the repo',
       'pipeline/tracking/types.ts (tracking) imports models/satelliteIndex.ts (models): tracking may import core, geo',
       'pipeline/video/northUp.ts (video) imports pipeline/tracking/types.ts (tracking): video may import core, geo',
-      'operators/searchIndex.ts (operators) imports gateway/server.ts (gateway): operators may import core, geo, video, telemetry, tracking, models',
+      'operators/searchIndex.ts (operators) imports gateway/server.ts (gateway): operators may import core, geo, video, telemetry, tracking, nats, models',
       'pipeline/replay.ts (composition) imports pipeline/commands/run.ts (entry points): only entry points import entry points',
       'bench/replay-throughput.ts (bench) imports pipeline/commands/demo.ts (entry points): only entry points import entry points',
       'models/tensor.ts (models) imports tests/support/coded.ts (tests): the product never imports tests or benchmarks',

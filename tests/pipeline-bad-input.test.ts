@@ -203,6 +203,25 @@ describe('bad input through geoloc run / replay / demo', () => {
     expect(r.fixesOut).toBeLessThan(flight.seconds * 5);
     // a real-time replay is read as a live feed: its frames must not wait a batch time slice
     expect(r.scheduling).toBe('default');
+    // the page's pictures would hold the exit up: it is left out, and said so
+    expect(result.stderr).toContain('page    not written (interrupted)');
+    expect(existsSync(join(dir, 'interrupted.html'))).toBe(false);
+  });
+
+  test("an index whose imagery is gone: the replay's report is written, report.html is not, with a coded warning, exit 0", async () => {
+    const blind = join(dir, 'index-without-imagery');
+    rmSync(blind, { recursive: true, force: true });
+    cpSync(flight.index, blind, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(blind, 'manifest.json'), 'utf8'));
+    manifest.imagery.path = join(dir, 'gone.png');
+    writeFileSync(join(blind, 'manifest.json'), JSON.stringify(manifest));
+    const report = join(dir, 'blind.json');
+    const result = await runCli(['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--index', blind, '--model', flight.model, '--cpu']);
+    expectClean(result);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(readFileSync(report, 'utf8')).fixesOut).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(/GEOLOC_ERR_FILE_NOT_FOUND: .*blind\.html not written: imagery .*gone\.png does not exist/);
+    expect(existsSync(join(dir, 'blind.html'))).toBe(false);
   });
 
   test('usage errors exit 2 with GEOLOC_ERR_USAGE; a demo without its artifacts says to run make setup', async () => {

@@ -114,7 +114,15 @@ describe('geoloc run and replay on a synthetic flight', () => {
     expect(r.methods.registered + r.methods.retrieval + r.methods.lost).toBe(n);
     expect(r.registration.registered + r.registration.failed).toBe(n);
     expect(r.registration.totalMs.p50).toBeGreaterThan(0);
-    for (const fix of readJsonl(fixes)) expect(['registered', 'retrieval', 'lost']).toContain(fix.properties.method);
+    for (const fix of readJsonl(fixes)) {
+      expect(['registered', 'retrieval', 'lost']).toContain(fix.properties.method);
+      // the evidence: a registered frame's footprint through its fit, with matched points kept; else the camera model's
+      const evidence = fix.properties.evidence as { footprint?: { coordinates: number[][][] }; footprintFrom?: string; matches: number; proposedBy?: string };
+      expect(evidence.footprint!.coordinates[0]).toHaveLength(5);
+      if (evidence.proposedBy) expect(evidence).toMatchObject({ footprintFrom: 'registration', matches: expect.any(Number) });
+      else expect(evidence).toMatchObject({ footprintFrom: 'camera', matches: 0 });
+    }
+    expect(readJsonl(fixes).filter((f) => (f.properties.evidence as { matches: number }).matches > 0).length).toBe(r.registration.registered);
   });
 
   test('replay --near at the true start seeds the tracker: the report says so, and the first fix lies within the radius', async () => {

@@ -129,9 +129,10 @@ describe('pipeline settings', () => {
     const config = resolveConfig({ fps: 2, reconnect: { maxAttempts: 3 } as never });
     expect(config).toMatchObject({ fps: 2, k: 10, workers: 'auto', reconnect: { maxAttempts: 3, initialDelayMs: 500 } });
     expect(resolveConfig({ workers: 3 }).workers).toBe(3);
-    // registration is opt-in
-    expect(resolveConfig().register).toBe(false);
-    expect(configFromArgs({ register: true }).register).toBe(true);
+    // registration is on unless turned off (--no-register)
+    expect(resolveConfig().register).toBe(true);
+    expect(configFromArgs({ register: false }).register).toBe(false);
+    expect(resolveConfig().mapSigmaM).toBe(0);
   });
 
   test.each([
@@ -145,6 +146,7 @@ describe('pipeline settings', () => {
     [{ framesInFlight: 2, maxBatch: 8 }, 'framesInFlight'],
     [{ colour: 'red' } as never, 'colour'],
     [{ register: 'yes' as never }, 'register'],
+    [{ mapSigmaM: -1 }, 'mapSigmaM'],
     [{ register: true, fit: 'pad' as const }, 'fit'],
   ])('%j is refused with GEOLOC_ERR_PIPELINE_CONFIG naming %s', (overrides, field) => {
     expect(() => resolveConfig(overrides)).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_PIPELINE_CONFIG', message: expect.stringContaining(field) }));

@@ -1,6 +1,8 @@
 // The ground map: satellite tiles from the gateway, the live estimated track, the current
-// fix with its 95% radius, the ground-truth track when fixes carry one (replay), and a
-// status line. It reconnects by itself and subscribes again after every reconnect.
+// fix with its 95% radius and its frame's footprint, the ground-truth track when fixes carry
+// one (replay), and a status line. A click on a fix (the track, the marker or the footprint)
+// draws that fix's footprint and the matched points its registration rests on. It reconnects
+// by itself and subscribes again after every reconnect.
 (function () {
   'use strict';
 
@@ -19,6 +21,10 @@
   const ESTIMATE_COLOUR = '#00b4ff';
   const TRUTH_COLOUR = '#ffd000';
   const LOST_COLOUR = '#9aa0a6';
+  const FOOTPRINT_COLOUR = '#ff9f0a';
+  const SELECTED_COLOUR = '#ff2d55';
+  /** A click on the track picks the nearest fix within this many screen pixels. */
+  const PICK_RADIUS_PX = 24;
   const CASING_COLOUR = '#000000';
   const CASING_EXTRA_PX = 3;
   const CASING_OPACITY = 0.45;
@@ -34,8 +40,14 @@
   const track = casedLine({ color: ESTIMATE_COLOUR, weight: 3, opacity: 0.95 });
   const truthTrack = casedLine({ color: TRUTH_COLOUR, weight: 2.5, dashArray: '7 6', opacity: 0.95 });
   const errorLine = L.polyline([], { color: '#ffffff', weight: 1, opacity: 0.7 }).addTo(map);
-  const radius = L.circle([0, 0], { radius: 0, color: ESTIMATE_COLOUR, weight: 1.5, fillOpacity: 0.15 });
+  const radius = L.circle([0, 0], { radius: 0, color: ESTIMATE_COLOUR, weight: 1.5, fillOpacity: 0.15, interactive: false });
+  const footprint = L.polygon([], { color: FOOTPRINT_COLOUR, weight: 2, fillOpacity: 0.08 });
   const marker = L.circleMarker([0, 0], { radius: 7, color: '#ffffff', weight: 2, fillColor: ESTIMATE_COLOUR, fillOpacity: 1 });
+  /** the fix picked by a click: its footprint and matched points */
+  const selectedFootprint = L.polygon([], { color: SELECTED_COLOUR, weight: 2, fill: false, dashArray: '5 4', interactive: false });
+  const matchedPoints = L.layerGroup();
+  footprint.on('click', () => state.last && selectFix(state.fixes.find((f) => f.frame === state.last.properties.frame)));
+  marker.on('click', () => state.last && selectFix(state.fixes.find((f) => f.frame === state.last.properties.frame)));
   addLegend();
 
   const state = {
@@ -48,6 +60,9 @@
     arrivals: [],
     centred: false,
     zoomedIn: false,
+    /** the fix picked by a click, and what its matched points request said */
+    selected: null,
+    selection: '',
   };
 
   fetch('/api/imagery')
@@ -70,6 +85,7 @@
     .catch(() => setStatus('imagery description unavailable'));
 
   flightSelect.addEventListener('change', () => switchFlight(flightSelect.value));
+  track.line.on('click', (event) => selectFix(nearestFix(event.containerPoint)));
 
   connect();
 
@@ -140,6 +156,8 @@
     errorLine.setLatLngs([]);
     marker.remove();
     radius.remove();
+    footprint.remove();
+    clearSelection();
     state.last = null;
     state.arrivals = [];
   }
@@ -173,7 +191,9 @@
     const [lon, lat] = feature.geometry.coordinates;
     const here = L.latLng(lat, lon);
     const truth = p.truth && Number.isFinite(p.truth.lat) && Number.isFinite(p.truth.lon) ? L.latLng(p.truth.lat, p.truth.lon) : null;
-    state.fixes.push({ frame: p.frame, here, truth });
+    const evidence = p.evidence || {};
+    const outline = footprintLatLngs(evidence.footprint);
+    state.fixes.push({ frame: p.frame, here, truth, outline, matches: evidence.matches || 0, why: evidence.registrationFailed || evidence.footprintMissing || '' });
     if (state.fixes.length > MAX_TRACK_POINTS) {
       state.fixes.splice(0, TRIM_POINTS);
       redrawTracks();
@@ -185,11 +205,74 @@
     const colour = p.lost ? LOST_COLOUR : ESTIMATE_COLOUR;
     marker.setLatLng(here).setStyle({ fillColor: colour }).addTo(map);
     radius.setLatLng(here).setRadius(Math.max(0, p.radiusM || 0)).setStyle({ color: colour }).addTo(map);
+    if (outline) footprint.setLatLngs(outline).addTo(map);
+    else footprint.remove();
     state.last = feature;
     if (fromSnapshot) return;
     state.arrivals = state.arrivals.concat(performance.now()).slice(-RATE_WINDOW);
     follow(here);
     renderStatus();
+  }
+
+  /** A GeoJSON Polygon's outer ring as Leaflet points (its closing point dropped), or null. */
+  function footprintLatLngs(polygon) {
+    if (!polygon || polygon.type !== 'Polygon' || !Array.isArray(polygon.coordinates) || !Array.isArray(polygon.coordinates[0])) return null;
+    return polygon.coordinates[0].slice(0, -1).map(([lon, lat]) => L.latLng(lat, lon));
+  }
+
+  function nearestFix(point) {
+    let best = null;
+    let bestPx = PICK_RADIUS_PX;
+    for (const fix of state.fixes) {
+      const d = map.latLngToContainerPoint(fix.here).distanceTo(point);
+      if (d <= bestPx) {
+        best = fix;
+        bestPx = d;
+      }
+    }
+    return best;
+  }
+
+  function clearSelection() {
+    state.selected = null;
+    state.selection = '';
+    selectedFootprint.remove();
+    matchedPoints.clearLayers().remove();
+  }
+
+  /** Draws a fix's footprint and fetches its matched points (kept by the gateway for recent registered fixes). */
+  function selectFix(fix) {
+    if (!fix) return;
+    clearSelection();
+    state.selected = fix;
+    if (fix.outline) selectedFootprint.setLatLngs(fix.outline).addTo(map);
+    if (fix.matches === 0) {
+      state.selection = `frame ${fix.frame}: no matched points${fix.why ? ` (${fix.why})` : ''}`;
+      renderStatus();
+      return;
+    }
+    state.selection = `frame ${fix.frame}: fetching matched points…`;
+    renderStatus();
+    const query = token ? `?token=${encodeURIComponent(token)}` : '';
+    fetch(`/api/flights/${encodeURIComponent(state.flight)}/fixes/${fix.frame}/matches${query}`)
+      .then((res) => res.json().then((body) => ({ ok: res.ok, body })))
+      .then(({ ok, body }) => {
+        if (state.selected !== fix) return;
+        if (!ok) {
+          state.selection = `frame ${fix.frame}: ${body.code}`;
+        } else {
+          for (const p of body.points) {
+            L.circleMarker([p.lat, p.lon], { radius: 3.5, color: '#000000', weight: 1, fillColor: SELECTED_COLOUR, fillOpacity: 1, interactive: false }).addTo(matchedPoints);
+          }
+          matchedPoints.addTo(map);
+          state.selection = `frame ${fix.frame}: ${body.points.length} matched points`;
+        }
+        renderStatus();
+      })
+      .catch(() => {
+        state.selection = `frame ${fix.frame}: matched points unavailable`;
+        renderStatus();
+      });
   }
 
   /** Following: zoom in on the flight's first fix, then keep the fix in view. */
@@ -249,6 +332,7 @@
       s.errorM === undefined ? null : `err ${s.errorM.toFixed(0)} m`,
       `lag ${s.lagMs === undefined ? '–' : s.lagMs.toFixed(0)} ms`,
       s.lost ? 'LOST' : null,
+      state.selection || null,
     ];
     setStatus(parts.filter(Boolean).join(' · '));
   }
@@ -263,6 +347,7 @@
     const casing = L.polyline([], { color: CASING_COLOUR, weight: style.weight + CASING_EXTRA_PX, opacity: CASING_OPACITY, interactive: false }).addTo(map);
     const line = L.polyline([], style).addTo(map);
     return {
+      line,
       setLatLngs: (points) => [casing, line].forEach((l) => l.setLatLngs(points)),
       addLatLng: (point) => [casing, line].forEach((l) => l.addLatLng(point)),
     };
@@ -272,7 +357,7 @@
     const legend = L.control({ position: 'bottomleft' });
     legend.onAdd = () => {
       const div = L.DomUtil.create('div', 'legend');
-      div.innerHTML = '<div><i class="estimate"></i>estimated track</div><div><i class="truth"></i>ground truth</div><div><i class="radius"></i>95% radius</div>';
+      div.innerHTML = '<div><i class="estimate"></i>estimated track</div><div><i class="truth"></i>ground truth</div><div><i class="radius"></i>95% radius</div><div><i class="footprint"></i>frame footprint (click a fix: its matched points)</div>';
       return div;
     };
     legend.addTo(map);
@@ -288,6 +373,15 @@
     truthLength: () => state.fixes.filter((f) => f.truth).length,
     markerLatLng: () => (state.last ? { lat: marker.getLatLng().lat, lon: marker.getLatLng().lng } : null),
     radiusM: () => radius.getRadius(),
+    footprint: () => (map.hasLayer(footprint) ? footprint.getLatLngs()[0].map((p) => ({ lat: p.lat, lon: p.lng })) : null),
+    footprintCentre: () => {
+      if (!map.hasLayer(footprint)) return null;
+      const c = map.latLngToContainerPoint(footprint.getBounds().getCenter());
+      const box = map.getContainer().getBoundingClientRect();
+      return { x: box.left + c.x, y: box.top + c.y };
+    },
+    selectedFrame: () => (state.selected ? state.selected.frame : null),
+    matchedPoints: () => matchedPoints.getLayers().map((m) => ({ lat: m.getLatLng().lat, lon: m.getLatLng().lng })),
     status: () => Object.assign(statusFields(), { text: statusEl.textContent }),
     tileCount: () => document.querySelectorAll('.leaflet-tile-loaded').length,
   });

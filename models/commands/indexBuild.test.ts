@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSyntheticGeoImage } from '../../tests/support/syntheticImagery';
 import { tinyModelPath } from '../../tests/support/tinyModel';
+import { gdalTool } from '../../tests/support/gdalTools';
 import { CATALOG_FILE, CELLS_FILE, MANIFEST_FILE } from '../indexFiles';
 import { CLI_PATH } from '../../tests/support/cli';
 
@@ -35,21 +36,32 @@ describe('geoloc index build / info', () => {
 
   test('builds an index with an exported SPE-Net, prints a summary, and index info reads it back', async () => {
     const out = join(tmp, 'index');
-    const built = await geoloc(['index', 'build', '--imagery', imagery, '--model', model, '--out', out, '--altitudes', '60,100', '--overlap', '0.4', '--cell-size', '200', '--batch', '8']);
+    const built = await geoloc(['index', 'build', '--imagery', imagery, '--model', model, '--out', out, '--altitudes', '60,100', '--hfov', '60', '--aspect', '1', '--scale-step', '2', '--overlap', '0.4', '--cell-size', '200', '--batch', '8']);
     expect(built.stderr).not.toMatch(/\r/);
     expect(built.code).toBe(0);
     expect(built.stdout).toMatch(/^tiles\s+\d+ \(60 m: \d+ × 69 m; 100 m: \d+ × 115 m\)$/m);
     expect(built.stdout).toMatch(/vit_tiny14, 64-d, input 56×56/);
+    expect(built.stdout).toMatch(/^camera\s+hfov 60°, aspect 1\.000 \(60\.0° across the shorter side\)$/m);
+    expect(built.stdout).toMatch(/^altitudes\s+60–100 m \(given 60,100; scale step 2\)$/m);
+    expect(built.stdout).toMatch(/^features\s+xfeat [0-9a-f]{12}…, [1-9]\d* keypoints at [\d.]+(, [\d.]+)* m\/px in \d+ files$/m);
     expect(built.stderr).toMatch(/embedding tiles .*100% (\d+)\/\1/);
     for (const file of [MANIFEST_FILE, CELLS_FILE, CATALOG_FILE]) expect(existsSync(join(out, file))).toBe(true);
 
     const info = await geoloc(['index', 'info', out]);
     expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/^source crs EPSG:4326 \(guessed from the world file\)$/m);
+    expect(info.stdout).toMatch(/^coverage {3}100\.0% of \d+ planned tiles \(holes 0, unreadable 0\)$/m);
     expect(info.stdout).toContain(built.stdout.split('\n').find((l) => l.startsWith('tiles'))!);
 
-    const again = await geoloc(['index', 'build', '--imagery', imagery, '--model', model, '--out', out, '--altitudes', '60,100', '--overlap', '0.4', '--cell-size', '200']);
+    const again = await geoloc(['index', 'build', '--imagery', imagery, '--model', model, '--out', out, '--altitudes', '60,100', '--hfov', '60', '--aspect', '1', '--scale-step', '2', '--overlap', '0.4', '--cell-size', '200']);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('is current');
+
+    const plain = join(tmp, 'plain');
+    const retrievalOnly = await geoloc(['index', 'build', '--imagery', imagery, '--model', model, '--out', plain, '--altitudes', '100', '--no-features']);
+    expect(retrievalOnly.code).toBe(0);
+    expect(existsSync(join(plain, 'features'))).toBe(false);
+    expect((await geoloc(['index', 'info', plain])).stdout).toMatch(/^features\s+none: retrieval only/m);
   });
 
   test('bad arguments exit non-zero with a coded message and the usage', async () => {
@@ -59,10 +71,20 @@ describe('geoloc index build / info', () => {
     expect(missing.stderr).toContain('usage: geoloc index build');
     const notANumber = await geoloc(['index', 'build', '--imagery', imagery, '--out', join(tmp, 'x'), '--hfov', 'wide']);
     expect(notANumber.stderr).toContain('GEOLOC_ERR_USAGE: --hfov must be a number');
+    const badAspect = await geoloc(['index', 'build', '--imagery', imagery, '--out', join(tmp, 'x'), '--aspect', '4:0']);
+    expect(badAspect.stderr).toContain('GEOLOC_ERR_USAGE: --aspect must be width:height');
+    const badRange = await geoloc(['index', 'build', '--imagery', imagery, '--out', join(tmp, 'x'), '--hfov', '84,70']);
+    expect(badRange.stderr).toContain('GEOLOC_ERR_USAGE: hfov must be between 0 and 180 degrees (one value, or min,max)');
     const noModel = await geoloc(['index', 'build', '--imagery', imagery, '--out', join(tmp, 'y'), '--model', join(tmp, 'nope.onnx')]);
     expect(noModel.code).toBe(1);
     expect(noModel.stderr).toContain('GEOLOC_ERR_FILE_NOT_FOUND');
     const noIndex = await geoloc(['index', 'info', join(tmp, 'nothing-here')]);
     expect(noIndex.stderr).toContain('GEOLOC_ERR_INDEX_MISSING_FILE');
+    const noCrs = join(tmp, 'no-crs.tif');
+    gdalTool('gdal_translate', '-q', '-a_ullr', '7.5', '46.5', '7.504', '46.497', imagery.replace(/\.png$/, '.png'), noCrs, '--config', 'GDAL_PAM_ENABLED', 'NO');
+    const refused = await geoloc(['index', 'build', '--imagery', noCrs, '--model', model, '--out', join(tmp, 'z')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^geoloc: GEOLOC_ERR_IMAGERY_NO_CRS: ${noCrs}`, 'm'));
+    expect(existsSync(join(tmp, 'z'))).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import { PinholeCamera, frameGeometry, type Pose } from '../../fixtures/render/c
 import { MapPyramid } from '../../fixtures/render/mapPyramid';
 import { NEUTRAL_LOOK, renderView } from '../../fixtures/render/renderView';
 import { fixtureCacheDir, sharedDataPath } from '../../pipeline/core/paths';
-import { loadGeoImage } from '../../pipeline/geo/geoImage';
+import { readGeoImage } from '../../models/imagerySource';
 import { destination, haversineMeters } from '../../pipeline/geo/wgs84';
 import { describeIfSharedData } from '../../tests/support/sharedData';
 import { runCli } from '../../tests/support/cli';
@@ -19,7 +19,7 @@ const SIZE = { width: 640, height: 480 };
 
 /** A nadir view of the synthetic world at a known pose, written as a PNG without EXIF. */
 async function renderPhoto(dir: string, name: string, pose: Pose): Promise<string> {
-  const world = await loadGeoImage(join(fixtureCacheDir(), 'world', 'world.png'));
+  const world = await readGeoImage(join(fixtureCacheDir(), 'world', 'world.png'));
   const camera = new PinholeCamera({ hfovDeg: HFOV_DEG, pitchDeg: 0, ...SIZE });
   const { homography } = frameGeometry(camera, pose, world.georef);
   const pixels = renderView(MapPyramid.fromRgb(world.width, world.height, world.rgb), { homography, ...SIZE }, NEUTRAL_LOOK);

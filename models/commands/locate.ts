@@ -4,31 +4,23 @@ import sharp from 'sharp';
 import type { Command } from '../../pipeline/commands/command';
 import { GeolocError } from '../../pipeline/core/errors';
 import { DEFAULT_NEAR_RADIUS_M, integerOption, nearOption, numberOption, parseOptions, say, usageError } from '../../pipeline/core/options';
-import { EmbedderPool } from '../embedderPool';
 import { DEFAULT_BINARY_RATIO, DEFAULT_FLOAT_RATIO } from '../featureMatching';
 import { FeatureWorker } from '../featureWorkerClient';
 import { ROBUST_METHODS, type RobustMethod } from '../homographyFit';
-import { openImagery } from '../imagerySource';
-import { indexImageryPath, readManifest } from '../indexFiles';
+import { readManifest } from '../indexFiles';
 import { FEATURE_METHODS, type FeatureMethod } from '../localFeatures';
 import {
   DEFAULT_BUDGET,
   DEFAULT_HEADING_TOLERANCE_DEG,
   DEFAULT_ROTATION_STEP_DEG,
   DEFAULT_WINDOW_MARGIN,
-  PRIOR_GRID_STEP,
-  footprintM,
   locatePhoto,
-  priorGrid,
   type Located,
-  type Place,
 } from '../locate';
-import { MapSampler } from '../mapWindow';
-import { defaultModelPath } from '../modelInfo';
+import { openMapReference } from '../openReference';
 import { fieldOfViewFromExif } from '../photoExif';
 import { DEFAULT_CONSENSUS, DEFAULT_ROBUST, DEFAULT_UNCERTAINTY } from '../registration';
-import { retrievePlaces } from '../retrieval';
-import { SatelliteIndex } from '../satelliteIndex';
+import { proposePlaces } from '../retrieval';
 import { xfeatFit } from '../xfeat';
 
 const DEFAULT_METHOD: FeatureMethod = 'xfeat';
@@ -52,6 +44,8 @@ photo's footprint. A photo that registers nowhere exits with status 2 and says w
   --method <name>      local features: ${FEATURE_METHODS.join(', ')} (default ${DEFAULT_METHOD})
   --robust <name>      OpenCV estimator: ${ROBUST_METHODS.join(', ')} (default ${DEFAULT_ROBUST.method})
   --min-inliers <n>    fewest inliers of a registration (default ${DEFAULT_CONSENSUS.minInliers})
+  --map-sigma <m>      1-σ georeferencing error of the index's imagery, added to the radius
+                       (default ${DEFAULT_UNCERTAINTY.mapSigmaM}: the position is as exact as the map)
   --budget <n>         most registrations tried (default ${DEFAULT_BUDGET})
   --model <onnx>       embedding model for retrieval (default: the embedded model)
 `;
@@ -112,6 +106,7 @@ export const locateCommand: Command = {
           method: { type: 'string' },
           robust: { type: 'string' },
           'min-inliers': { type: 'string' },
+        'map-sigma': { type: 'string' },
           budget: { type: 'string' },
           model: { type: 'string' },
         },
@@ -130,6 +125,8 @@ export const locateCommand: Command = {
     const pitchDeg = numberOption('pitch', values.pitch, 0, USAGE);
     const budget = integerOption('budget', values.budget, DEFAULT_BUDGET, USAGE);
     const minInliers = integerOption('min-inliers', values['min-inliers'], DEFAULT_CONSENSUS.minInliers, USAGE);
+    const mapSigmaM = numberOption('map-sigma', values['map-sigma'], DEFAULT_UNCERTAINTY.mapSigmaM, USAGE);
+    if (mapSigmaM < 0) throw usageError(`--map-sigma must be metres ≥ 0, got ${mapSigmaM}`, USAGE);
 
     let decoded: { data: Buffer; info: sharp.OutputInfo };
     try {
@@ -149,32 +146,28 @@ export const locateCommand: Command = {
     }
 
     const manifest = await readManifest(values.index);
-    const sampler = new MapSampler(await openImagery(indexImageryPath(values.index, manifest), say));
+    const reference = await openMapReference(values.index, manifest, method, say);
     const fit = xfeatFit(width, height);
     const photo = { rgb: new Uint8Array(await sharp(decoded.data, { raw: { width, height, channels: 3 } }).resize(fit.width, fit.height).raw().toBuffer()), ...fit };
     const heightsM = altitudeM !== undefined ? [altitudeM] : manifest.scales.map((s) => s.altitudeM);
 
-    let places: Place[];
-    if (near) {
-      const smallest = Math.min(...heightsM.map((h) => footprintM(fit, hfovDeg!, pitchDeg, h).heightM));
-      places = priorGrid(near, near.radiusM, smallest * PRIOR_GRID_STEP, `prior ${near.lat},${near.lon} ±${near.radiusM} m`);
-    } else {
-      const embedder = await EmbedderPool.create({ modelPath: values.model ?? defaultModelPath(), providers: ['cpu'] });
-      try {
-        const index = await SatelliteIndex.open(values.index, { model: embedder.info });
-        try {
-          places = await retrievePlaces(embedder, index, decoded.data, width, height, headingDeg, budget);
-        } finally {
-          await index.close();
-        }
-      } finally {
-        await embedder.close();
-      }
-    }
+    const places = await proposePlaces({
+      indexDir: values.index,
+      rgb: decoded.data,
+      width,
+      height,
+      ...(near ? { near } : {}),
+      heightsM,
+      hfovDeg,
+      pitchDeg,
+      ...(headingDeg !== undefined ? { headingDeg } : {}),
+      k: budget,
+      ...(values.model !== undefined ? { model: values.model } : {}),
+    });
 
     const worker = await FeatureWorker.start({ method });
     try {
-      const result = await locatePhoto(worker, sampler, photo, places, {
+      const result = await locatePhoto(worker, reference, photo, places, {
         hfovDeg,
         pitchDeg,
         ...(headingDeg !== undefined ? { headingDeg } : {}),
@@ -187,7 +180,7 @@ export const locateCommand: Command = {
           match: { maxRatio: method === 'xfeat' ? DEFAULT_FLOAT_RATIO : DEFAULT_BINARY_RATIO },
           robust: { ...DEFAULT_ROBUST, method: robust },
           consensus: { ...DEFAULT_CONSENSUS, minInliers },
-          uncertainty: DEFAULT_UNCERTAINTY,
+          uncertainty: { ...DEFAULT_UNCERTAINTY, mapSigmaM },
         },
       });
       if (!result.ok) {

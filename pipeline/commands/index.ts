@@ -1,6 +1,7 @@
 import type { Command } from './command';
 import { indexBuildCommand, indexInfoCommand } from '../../models/commands/indexBuild';
 import { locateCommand } from '../../models/commands/locate';
+import { explainCommand } from './explain';
 import { evaluateCommand, exportCommand, trainCommand } from './training';
 import { serveCommand } from '../../gateway/commands/serve';
 import { datasetsCommand } from '../../fixtures/commands/datasets';
@@ -9,6 +10,8 @@ import { worldCommand } from '../../fixtures/commands/world';
 import { runCommand } from './run';
 import { replayCommand } from './replay';
 import { demoCommand } from './demo';
+import { workerCommand } from './worker';
+import { flightsAddCommand, flightsListCommand, flightsRemoveCommand, flightsStatusCommand, flightsStopCommand } from './flights';
 
 /** Every working subcommand, in the order `geoloc --help` lists them. */
 export const COMMANDS: Command[] = [
@@ -21,7 +24,14 @@ export const COMMANDS: Command[] = [
   indexBuildCommand,
   indexInfoCommand,
   locateCommand,
+  explainCommand,
   serveCommand,
+  workerCommand,
+  flightsAddCommand,
+  flightsListCommand,
+  flightsStatusCommand,
+  flightsStopCommand,
+  flightsRemoveCommand,
   worldCommand,
   renderCommand,
   datasetsCommand,

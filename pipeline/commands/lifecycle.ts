@@ -10,7 +10,7 @@ import { describeError, isGeolocError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { PipelineSink } from '../core/types';
 import type { JsonlWriter } from '../sinks/jsonl';
-import type { OutputSink } from '../sinks/outputSink';
+import { NO_OUTPUTS, type Outputs } from '../outputsThread';
 
 /** With --serve (port given): a gateway that publishes every fix and serves the map of the index's imagery. */
 export async function openServeGateway(port: number | undefined, values: GatewayArgValues & { index?: string }, logger: Logger): Promise<Gateway | undefined> {
@@ -24,9 +24,9 @@ export async function openServeGateway(port: number | undefined, values: Gateway
  * The sinks a localizing command writes to: its JSONL file, its outputs (NMEA, …) and, with
  * --serve, its gateway, whose /metrics then shows the outputs' counts too.
  */
-export function commandSinks(writer: JsonlWriter | undefined, gateway: Gateway | undefined, flight: string, outputs: readonly OutputSink[] = []): PipelineSink[] {
-  if (gateway && outputs.length > 0) gateway.metrics.watchOutputs(() => outputs.map((output) => output.stats()));
-  return [...(writer ? [writer] : []), ...outputs, ...(gateway ? [gatewaySink(gateway, flight)] : [])];
+export function commandSinks(writer: JsonlWriter | undefined, gateway: Gateway | undefined, flight: string, outputs: Outputs = NO_OUTPUTS): PipelineSink[] {
+  if (gateway && outputs !== NO_OUTPUTS) gateway.metrics.watchOutputs(() => outputs.stats());
+  return [...(writer ? [writer] : []), outputs, ...(gateway ? [gatewaySink(gateway, flight)] : [])];
 }
 
 /**

@@ -6,11 +6,14 @@ import { JsonlWriter } from '../sinks/jsonl';
 import { stderrLogger } from '../core/log';
 import { replay, writeReport } from '../replay';
 import { formatReport } from '../replayReport';
+import { reportPagePath, writeReportPage, type ReportPageInputs } from '../reportPageWriter';
+import { registrationHfovDeg } from '../localize';
+import { resolveTrackFilterOptions } from '../tracking/trackFilter';
 import type { Command } from './command';
 import { type Localizer, openLocalizer } from '../session';
 import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
-import { closeOutputs, OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from '../outputArgs';
-import type { OutputSink } from '../sinks/outputSink';
+import { OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from '../outputArgs';
+import { NO_OUTPUTS, type Outputs } from '../outputsThread';
 import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from './lifecycle';
 
 const USAGE = `usage: geoloc replay <video> --telemetry <srt|csv> --index <dir> --report report.json [--model <onnx>] [--realtime] [options]
@@ -26,6 +29,23 @@ true position), how often the 95% radius holds the truth, throughput and latency
   --serve [port]       also publish fixes on a WebSocket gateway (default port 8080)
 ${PIPELINE_ARGS_USAGE}${OUTPUT_ARGS_USAGE}${GATEWAY_ARGS_USAGE}`;
 
+/**
+ * report.html and its pictures, or why not: an interrupted replay ends now (the pictures would
+ * take seconds more), and a page that cannot be made (the index's imagery gone) is a warning, the
+ * report being written already.
+ */
+async function reportPage(reportPath: string, interrupted: NodeJS.Signals | undefined, inputs: ReportPageInputs): Promise<string> {
+  if (interrupted) return 'not written (interrupted)';
+  const logger = stderrLogger();
+  try {
+    return (await writeReportPage(reportPath, inputs, (line) => logger.log({ level: 'info', message: line }))).join(', ');
+  } catch (err) {
+    if (!(err instanceof GeolocError)) throw err;
+    logger.log({ level: 'warn', code: err.code, message: `${reportPagePath(reportPath)} not written: ${err.message}` });
+    return `not written (${err.code})`;
+  }
+}
+
 export const replayCommand: Command = {
   name: ['replay'],
   summary: 'localize a recording and report its error against the telemetry',
@@ -35,7 +55,7 @@ export const replayCommand: Command = {
     let localizer: Localizer | undefined;
     let writer: JsonlWriter | undefined;
     let gateway: Gateway | undefined;
-    let outputs: OutputSink[] = [];
+    let outputs: Outputs = NO_OUTPUTS;
     try {
       const serve = extractServeFlag(argv);
       const { values, positionals } = parseArgs({
@@ -54,7 +74,7 @@ export const replayCommand: Command = {
       localizer = await openLocalizer(values.model, values.index, config, !values.realtime, logger);
       gateway = await openServeGateway(serve.port, values, logger);
       writer = values.out ? JsonlWriter.open(values.out) : undefined;
-      const { report, interrupted } = await replay({
+      const { report, fixes, interrupted } = await replay({
         video,
         telemetryPath: values.telemetry,
         config,
@@ -63,16 +83,25 @@ export const replayCommand: Command = {
         sinks: commandSinks(writer, gateway, config.flight, outputs),
         realtime: values.realtime,
       });
-      await closeOutputs(outputs);
-      if (outputs.length > 0) report.outputs = outputsReport(outputs);
+      await outputs.close();
+      if (outputs.stats().length > 0) report.outputs = outputsReport(outputs);
       writeReport(values.report, report);
-      process.stderr.write(`${formatReport(report)}\n  report  ${values.report}\n`);
+      const page = await reportPage(values.report, interrupted, {
+        report,
+        fixes,
+        video,
+        telemetryPath: values.telemetry,
+        indexDir: localizer.index.dir,
+        hfovDeg: registrationHfovDeg(resolveTrackFilterOptions(config.tracker).cameraFovDeg),
+        fps: config.fps,
+      });
+      process.stderr.write(`${formatReport(report)}\n  report  ${values.report}\n  page    ${page}\n`);
       return await exitAfterServing(gateway, interrupted, logger, 'replay done');
     } catch (err) {
       return reportFailure('replay', err);
     } finally {
       writer?.close();
-      await Promise.all([closeOutputs(outputs), localizer?.close(), gateway?.close()]);
+      await Promise.all([outputs.close(), localizer?.close(), gateway?.close()]);
     }
   },
 };

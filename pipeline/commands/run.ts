@@ -7,10 +7,10 @@ import { stderrLogger } from '../core/log';
 import { readTelemetry } from '../telemetry';
 import { readsLive } from '../localize';
 import type { Command } from './command';
-import { openLocalizer, runPipeline, STOP_DRAIN_TIMEOUT_MS, telemetryPriors } from '../session';
+import { openLocalizer, runPipeline, STOP_DRAIN_TIMEOUT_MS, telemetryAltitudes, telemetryPriors } from '../session';
 import { configFromArgs, PIPELINE_ARG_OPTIONS, PIPELINE_ARGS_USAGE } from '../pipelineArgs';
-import { closeOutputs, OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from '../outputArgs';
-import type { OutputSink } from '../sinks/outputSink';
+import { OUTPUT_ARG_OPTIONS, OUTPUT_ARGS_USAGE, openOutputs, outputsReport } from '../outputArgs';
+import { NO_OUTPUTS, type Outputs } from '../outputsThread';
 import { commandSinks, exitAfterServing, openServeGateway, reportFailure } from './lifecycle';
 
 const USAGE = `usage: geoloc run --source <url|file|-> --index <dir> [--model <onnx>] [--out fixes.jsonl] [options]
@@ -36,7 +36,7 @@ export const runCommand: Command = {
     let gateway: Gateway | undefined;
     let writer: JsonlWriter | undefined;
     let localizer: Awaited<ReturnType<typeof openLocalizer>> | undefined;
-    let outputs: OutputSink[] = [];
+    let outputs: Outputs = NO_OUTPUTS;
     try {
       const serve = extractServeFlag(argv);
       const { values } = parseArgs({
@@ -64,19 +64,20 @@ export const runCommand: Command = {
         sinks: commandSinks(writer, gateway, config.flight, outputs),
         live: values.live,
         priorsAt: track ? telemetryPriors(track.records) : undefined,
+        ...(track ? { telemetryAltitudesM: telemetryAltitudes(track.records) } : {}),
       });
-      await closeOutputs(outputs);
+      await outputs.close();
       logger.log({
         level: 'info',
         message: `${run.stats.framesIn} frames in, ${run.stats.fixesOut} fixes out, ${run.stats.droppedFrames} dropped, in ${run.wallSeconds.toFixed(1)} s`,
-        ...(outputs.length > 0 ? { outputs: outputsReport(outputs) } : {}),
+        ...(outputs.stats().length > 0 ? { outputs: outputsReport(outputs) } : {}),
       });
       return await exitAfterServing(gateway, run.interrupted, logger, 'the source ended');
     } catch (err) {
       return reportFailure('run', err);
     } finally {
       writer?.close();
-      await Promise.all([closeOutputs(outputs), localizer?.close(), gateway?.close()]);
+      await Promise.all([outputs.close(), localizer?.close(), gateway?.close()]);
     }
   },
 };

@@ -10,7 +10,14 @@ export const ERROR_CODES = {
   GEOLOC_ERR_WORLD_FILE: 'A world file (.pgw/.jgw/.tfw/.wld) is missing or does not hold six numbers.',
   GEOLOC_ERR_IMAGERY_UNREADABLE: 'An image could not be decoded.',
   GEOLOC_ERR_IMAGERY_NOT_GEOREFERENCED: 'An image has neither a world file nor GeoTIFF georeferencing.',
-  GEOLOC_ERR_CRS_UNSUPPORTED: 'Imagery is in a coordinate reference system geoloc does not read (only EPSG:4326 and EPSG:3857).',
+  GEOLOC_ERR_CRS_UNSUPPORTED: 'Imagery is in a coordinate reference system GDAL cannot relate to WGS84, or a folder mixes CRSs.',
+  GEOLOC_ERR_IMAGERY_NO_CRS: 'A raster has a georeferencing but no coordinate reference system.',
+  GEOLOC_ERR_IMAGERY_EMPTY: 'A raster holds only nodata: no valid pixel.',
+  GEOLOC_ERR_IMAGERY_CORRUPT_TILE: 'A window of imagery could not be read (a corrupt block of a COG or GeoTIFF); it is skipped and counted.',
+  GEOLOC_ERR_IMAGERY_MIXED_RESOLUTION: 'A folder of imagery mixes pixel sizes too different to mosaic.',
+  GEOLOC_ERR_VRT_MISSING_SOURCE: 'A VRT points at source files that do not exist.',
+  GEOLOC_ERR_MBTILES_SCHEMA: 'An .mbtiles file is not an MBTiles GDAL reads (wrong or missing tables).',
+  GEOLOC_ERR_GDAL_UNAVAILABLE: 'GDAL (gdal-async) could not be loaded: its native build is missing.',
   // telemetry
   GEOLOC_ERR_TELEMETRY_PARSE: 'A telemetry line could not be parsed; the good records around it are kept.',
   GEOLOC_ERR_TELEMETRY_EMPTY: 'A telemetry file holds no usable record.',
@@ -32,10 +39,14 @@ export const ERROR_CODES = {
   GEOLOC_ERR_INDEX_CORRUPT: 'A satellite index manifest, catalog or FAISS file is corrupt or disagrees with the manifest.',
   GEOLOC_ERR_INDEX_NO_TILES: 'The imagery is smaller than every tile footprint, so the index would be empty.',
   GEOLOC_ERR_TILE_FOLDER: "A tile folder's corner-coordinate CSV is missing or malformed.",
+  GEOLOC_ERR_FEATURES_MISMATCH: "An index's reference features were extracted by another feature extractor (model hash or parameters differ).",
+  GEOLOC_ERR_FEATURES_CORRUPT: "A reference feature file of an index is missing, truncated or does not match the hash its manifest records.",
+  GEOLOC_ERR_CAMERA_MISMATCH: "The running camera (field of view, frame aspect, telemetry altitudes) does not fit the index's camera and altitude band (a warning, once per run).",
   // registration of a photo against the map (models/, geoloc locate)
   GEOLOC_ERR_OPENCV_UNAVAILABLE: 'The OpenCV WASM build (@techstark/opencv-js) could not be loaded.',
   GEOLOC_ERR_HFOV_UNKNOWN: "A photo's field of view is unknown: no usable EXIF focal length and no --hfov.",
   GEOLOC_ERR_NOT_LOCATED: 'A photo registered nowhere with geometric consensus; no position is given.',
+  GEOLOC_ERR_FRAME_NOT_FOUND: 'A video has no frame of the number asked for.',
   // gateway: the WebSocket fan-out, its HTTP endpoints and the map tiles (gateway/)
   GEOLOC_ERR_WS_MALFORMED: 'A WebSocket client message is not JSON, or lacks a field its type needs.',
   GEOLOC_ERR_WS_UNKNOWN_TYPE: 'A WebSocket client message has a type the gateway does not know.',
@@ -48,6 +59,7 @@ export const ERROR_CODES = {
   GEOLOC_ERR_TILE_BAD_PATH: 'A tile request is not /tiles/{z}/{x}/{y}.png with integers inside the tile grid.',
   GEOLOC_ERR_HTTP_BAD_PATH: 'An HTTP request path holds `..`, encoded dots or slashes, a backslash or NUL; nothing is looked up.',
   GEOLOC_ERR_HTTP_NOT_FOUND: 'An HTTP request named a path the gateway does not serve.',
+  GEOLOC_ERR_MATCHES_NOT_FOUND: 'The gateway keeps no matched points for the fix asked for.',
   GEOLOC_ERR_HTTP_METHOD: 'An HTTP request used a method other than GET or HEAD.',
   GEOLOC_ERR_HTTP_HOST: "An HTTP request or WebSocket upgrade named a Host the gateway does not answer to (the DNS-rebinding guard).",
   GEOLOC_ERR_HTTP_MALFORMED: "node's HTTP parser refused a request: not valid HTTP/1.1 (400), or headers larger than it reads (431).",
@@ -67,12 +79,19 @@ export const ERROR_CODES = {
   // fix outputs: NMEA, MAVLink, CoT over UDP, TCP or files (pipeline/sinks/)
   GEOLOC_ERR_OUTPUT_URL: 'An output target is not udp://host:port, tcp://host:port or a path in an existing folder.',
   GEOLOC_ERR_OUTPUT_OPTIONS: 'An output or encoder option is out of range (rate, queue, byte limit, timeouts, NMEA talker, MAVLink ids, CoT stale time).',
-  GEOLOC_ERR_OUTPUT_UNAVAILABLE: "A warning: an output's consumer refused, could not be reached or went away; geoloc queues (bounded) and reconnects with backoff.",
+  GEOLOC_ERR_OUTPUT_UNAVAILABLE: "A warning: an output's consumer refused, could not be reached or went away; geoloc queues (bounded) and reconnects with backoff. An error when the outputs' thread failed: the run goes on without them.",
   GEOLOC_ERR_OUTPUT_STALLED: 'A warning: a stream consumer stopped reading and was cut off at its byte limit; geoloc reconnects with backoff.',
   GEOLOC_ERR_SETUP_MISSING: 'An artifact the demo needs (fixture flight, embedded model, its index) has not been built.',
   // tracking (pipeline/tracking, operators/smoothTrack)
   GEOLOC_ERR_TRACK_INPUT: 'A measurement given to the track filter is malformed (non-finite or out-of-range field, time going backwards).',
   GEOLOC_ERR_TRACK_OPTIONS: 'A track filter option is out of range.',
+  // NATS scale-out: workers, gateways and flight control (pipeline/nats, geoloc worker | flights, serve --nats)
+  GEOLOC_ERR_NATS_UNREACHABLE: 'No NATS server answered at the --nats URL; geoloc retries with backoff (a control command gives up after its deadline).',
+  GEOLOC_ERR_NATS_JOB_MALFORMED: 'A flight job taken from the work queue is not a valid job; it is refused and moved to the dead-letter subject.',
+  GEOLOC_ERR_NATS_FLIGHT_EXISTS: 'A flight of that name is already known to NATS (queued, running or finished and not yet removed).',
+  GEOLOC_ERR_NATS_FLIGHT_UNKNOWN: 'No flight of that name is known to NATS.',
+  GEOLOC_ERR_NATS_FLIGHT_FAILED: 'A worker could not run a flight (its index, model, settings or source); the reason is in the flight status.',
+  GEOLOC_ERR_NATS_FIXES_DROPPED: 'A warning: NATS was unreachable for longer than the fix buffer lasts; the oldest unpublished fixes were dropped and counted.',
   // encoders for autopilots and TAK (pipeline/sinks)
 } as const;
 

@@ -22,3 +22,9 @@ export function summarize(values: readonly number[]): Summary {
   const mean = sorted.length ? sorted.reduce((s, v) => s + v, 0) / sorted.length : Number.NaN;
   return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN, mean };
 }
+
+/** At most `max` of `items`, evenly spaced through them (a sample that spans them as they are spread). */
+export function spreadSample<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]!);
+}

@@ -69,6 +69,30 @@ export interface FixProperties {
   [extra: string]: unknown;
 }
 
+/** One matched point of a registered frame: its pixel in the frame as registered, and the ground point the fit maps it to. */
+export interface MatchedPoint {
+  x: number;
+  y: number;
+  lat: number;
+  lon: number;
+}
+
+/** A fix's matched points, kept beside the fix rather than on it (see gateway/PROTOCOL.md, "Evidence"). */
+export interface FixMatches {
+  /** the frame as registered, pixels: the points' x and y are in it */
+  frameWidth: number;
+  frameHeight: number;
+  points: MatchedPoint[];
+}
+
+/** What a frame's registration shows besides the position the tracker fuses. */
+export interface RegistrationEvidence extends FixMatches {
+  /** the frame's corners on the ground through the fit: top-left, top-right, bottom-right, bottom-left */
+  footprint: { lat: number; lon: number }[];
+  /** what proposed the place it registered at: 'track' (the tracker's estimate) or 'tile <id>' */
+  proposedBy: string;
+}
+
 /**
  * Where a pipeline's events go: its counters, the JSONL file, the gateway, the autopilot and
  * TAK outputs. Every method is optional. They are called in order on the pipeline's thread; a
@@ -80,8 +104,11 @@ export interface PipelineSink {
   frameIn?(): void;
   /** live: a frame was replaced by a newer one before it could be localized */
   frameDropped?(): void;
-  /** a fix, in frame order; `latencyMs` runs from the frame's decoding to this fix */
-  fix?(feature: FixFeature, latencyMs: number): void;
+  /**
+   * a fix, in frame order; `latencyMs` runs from the frame's decoding to this fix; `matches`:
+   * its frame's matched points, when it registered
+   */
+  fix?(feature: FixFeature, latencyMs: number, matches?: FixMatches): void;
 }
 
 /**

@@ -60,45 +60,29 @@ export function cotFormat(options: Partial<CotOptions> = {}): OutputFormat {
   };
 }
 
-const attributes = (values: Record<string, string>) =>
-  Object.entries(values)
-    .map(([name, value]) => ` ${name}="${escapeXml(value)}"`)
-    .join('');
-
+/**
+ * The event as one template: only the text that comes from options or the flight is escaped;
+ * numbers and times cannot hold markup. One string per fix, no attribute objects.
+ */
 function cotEvent(flight: string, fix: FixReading, o: Readonly<CotOptions>): string {
   const time = fix.time.toISOString();
   const stale = new Date(fix.time.getTime() + o.staleSeconds * MS_PER_S).toISOString();
-  const event = { version: COT_VERSION, uid: o.uid ?? `geoloc-${flight}`, type: o.type, how: HOW_MACHINE, time, start: time, stale };
-  const point = {
-    lat: fix.lat.toFixed(COORD_DECIMALS),
-    lon: fix.lon.toFixed(COORD_DECIMALS),
-    hae: UNKNOWN,
-    // CoT's ce is a 1-σ (of a zero-mean normal distribution): the σ whose 95% circle is radiusM
-    ce: (fix.radiusM / SIGMAS_PER_RADIUS_95).toFixed(METRE_DECIMALS),
-    le: UNKNOWN,
-  };
-  return [
-    XML_DECLARATION,
-    `<event${attributes(event)}>`,
-    `<point${attributes(point)}/>`,
-    '<detail>',
-    track(fix),
-    `<contact${attributes({ callsign: o.callsign ?? flight })}/>`,
-    `<remarks>${escapeXml(remarks(fix))}</remarks>`,
-    '</detail>',
-    '</event>',
-  ].join('');
+  const uid = escapeXml(o.uid ?? `geoloc-${flight}`);
+  // CoT's ce is a 1-σ (of a zero-mean normal distribution): the σ whose 95% circle is radiusM
+  const ce = (fix.radiusM / SIGMAS_PER_RADIUS_95).toFixed(METRE_DECIMALS);
+  return (
+    `${XML_DECLARATION}<event version="${COT_VERSION}" uid="${uid}" type="${escapeXml(o.type)}" how="${HOW_MACHINE}" time="${time}" start="${time}" stale="${stale}">` +
+    `<point lat="${fix.lat.toFixed(COORD_DECIMALS)}" lon="${fix.lon.toFixed(COORD_DECIMALS)}" hae="${UNKNOWN}" ce="${ce}" le="${UNKNOWN}"/>` +
+    `<detail>${track(fix)}<contact callsign="${escapeXml(o.callsign ?? flight)}"/><remarks>${remarks(fix)}</remarks></detail></event>`
+  );
 }
 
 /** course (degrees from true north) and speed (m/s), with their 1-σ; none without a velocity */
 function track(fix: FixReading): string {
   if (fix.speedMps === undefined || fix.headingDeg === undefined) return '';
-  return `<track${attributes({
-    course: fix.headingDeg.toFixed(DEGREE_DECIMALS),
-    speed: fix.speedMps.toFixed(METRE_DECIMALS),
-    ...(fix.headingSigmaDeg !== undefined ? { eCourse: fix.headingSigmaDeg.toFixed(DEGREE_DECIMALS) } : {}),
-    ...(fix.speedSigmaMps !== undefined ? { eSpeed: fix.speedSigmaMps.toFixed(METRE_DECIMALS) } : {}),
-  })}/>`;
+  const eCourse = fix.headingSigmaDeg !== undefined ? ` eCourse="${fix.headingSigmaDeg.toFixed(DEGREE_DECIMALS)}"` : '';
+  const eSpeed = fix.speedSigmaMps !== undefined ? ` eSpeed="${fix.speedSigmaMps.toFixed(METRE_DECIMALS)}"` : '';
+  return `<track course="${fix.headingDeg.toFixed(DEGREE_DECIMALS)}" speed="${fix.speedMps.toFixed(METRE_DECIMALS)}"${eCourse}${eSpeed}/>`;
 }
 
 function remarks(fix: FixReading): string {

@@ -1,7 +1,11 @@
 import { fixFeature } from '../../tests/support/fixFeatures';
 import { HDOP_RANGE_ERROR_95_M, nmeaChecksum, nmeaFormat } from './nmea';
 
-const text = (messages: Buffer[]) => messages.map((m) => m.toString('ascii'));
+/** A fix's one message, split into its sentences (each keeps its CRLF). */
+const text = (messages: Buffer[]) => {
+  expect(messages).toHaveLength(1);
+  return messages[0]!.toString('ascii').split(/(?<=\r\n)/);
+};
 /** 12:35:19 UTC on 23 March 1994, the time of the NMEA examples below */
 const SPEC_TIME = new Date('1994-03-23T12:35:19Z');
 /** the examples' position, 48°07.038' N 11°31.000' E, as a fix (rounded to 1e-7°) */

@@ -1,7 +1,8 @@
 /**
  * NMEA 0183 as a fix output: for each fix GSA (fix mode, HDOP), RMC (position, speed, course,
  * date), VTG (course and speed), GST (the error ellipse) and GGA (position, fix quality, HDOP):
- * what gpsd, QGroundControl and autopilots read from a GPS receiver.
+ * what gpsd, QGroundControl and autopilots read from a GPS receiver. The five go as one message,
+ * one datagram per fix: gpsd reads every sentence of a datagram, and each send costs the pipeline.
  *
  * There is no altitude estimate, so GGA's altitude and geoid fields are empty (NMEA's null
  * field) and GSA says 2-D: consumers see a 2-D fix. Speed and course the track lacks are empty
@@ -110,13 +111,6 @@ function motion(properties: FixProperties): { speedMps?: number; courseDeg?: num
   return { speedMps, courseDeg: heading === undefined ? undefined : ((heading % FULL_TURN_DEG) + FULL_TURN_DEG) % FULL_TURN_DEG };
 }
 
-/** The sentences as one buffer, sliced: one copy out of the JavaScript heap per fix instead of one per sentence. */
-function messages(sentences: readonly string[]): Buffer[] {
-  const all = Buffer.from(sentences.join(''), 'latin1');
-  let at = 0;
-  return sentences.map((sentence) => all.subarray(at, (at += sentence.length)));
-}
-
 const fixed = (value: number | undefined, decimals: number) => (value === undefined ? '' : value.toFixed(decimals));
 
 export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
@@ -130,7 +124,8 @@ export function nmeaFormat(options: Partial<NmeaOptions> = {}): OutputFormat {
 
   return {
     name: 'nmea',
-    encodeFix: (feature, now) => messages(sentences(feature, now)),
+    // the sentences back to back, each ending in CRLF: a file still gets one sentence a line
+    encodeFix: (feature, now) => [Buffer.from(sentences(feature, now).join(''), 'latin1')],
   };
 
   function sentences(feature: FixFeature, now: Date): string[] {

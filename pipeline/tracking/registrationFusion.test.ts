@@ -56,8 +56,13 @@ describe('TrackFilter with registrations', () => {
     expect(estimate.method).toBe('retrieval');
   });
 
-  test('a failed registration is no evidence', () => {
+  test('a failed registration is no evidence: it neither places the drone nor confirms a track that retrieval alone converged on', () => {
     const failed = fixes.map((f) => ({ ...f, measurement: { ...f.measurement, registration: { failed: 'featureless' } } }));
-    expect(track(failed).errors).toEqual(track(fixes).errors);
+    const retrieval = track(fixes);
+    const unconfirmed = track(failed);
+    expect(retrieval.estimates.some((e) => !e.relocalizing)).toBe(true);
+    expect(unconfirmed.estimates.every((e) => e.relocalizing && e.method === 'retrieval' && e.registration === undefined)).toBe(true);
+    // the first estimate precedes any re-seeding: the same evidence gives the same fix
+    expect(unconfirmed.errors[0]).toEqual(retrieval.errors[0]);
   });
 });

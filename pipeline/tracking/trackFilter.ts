@@ -54,7 +54,7 @@ export interface TrackFilterOptions extends LikelihoodOptions, MotionModel {
   relocalizeInjectFraction: number;
   /** re-localization ends once the 95% radius has stayed below this ... */
   convergedRadiusM: number;
-  /** ... for this long, seconds */
+  /** ... for this long, seconds (counting, where frames are registered, only frames whose registration agreed) */
   convergeAfterS: number;
   /** factor on the particle cloud's 95% radius (model mismatch) */
   radiusInflation: number;
@@ -75,13 +75,30 @@ export interface TrackFilterOptions extends LikelihoodOptions, MotionModel {
   /** radius of the window around the densest block whose weighted mean is the estimate, metres */
   modeWindowM: number;
   /**
-   * 1-σ added in every direction to a registration's own covariance, metres: what the fit's
-   * bootstrap cannot see (the map's and the camera model's errors, a frame's motion blur), and
-   * what keeps a registration from collapsing the cloud onto a handful of particles
+   * 1-σ added in every direction to a registration's own covariance, metres: keeps a
+   * registration from collapsing the cloud onto a handful of particles (the registration's own
+   * covariance already holds the map, resolution and tilt terms: models/registration.ts)
    */
   registrationSigmaFloorM: number;
-  /** prior probability that a registration is wrong (a consensus on a look-alike place): its likelihood keeps a uniform floor */
+  /**
+   * least probability that a registration is wrong (a consensus on a look-alike place), for
+   * one with many inliers: its likelihood keeps a uniform floor
+   */
   registrationOutlierProbability: number;
+  /**
+   * inliers at which a registration is as likely wrong as right: chance consensus on a
+   * look-alike place reaches a few dozen inliers (15–33 over the Mandi render's hills, where
+   * the true place gave 45–830), so the outlier probability falls from about 1 below this
+   * to the floor above it, logistically with a spread of a quarter of it (models/registration.ts
+   * refuses fits below it: those that reach the tracker are still only half-trusted at first)
+   */
+  registrationHalfTrustInliers: number;
+  /**
+   * share of particles re-drawn about a registration per decorrelation time, while
+   * re-localizing or when it agrees with the track: a registration is far sharper than the
+   * cloud's spacing, and without particles under it the cloud would collapse onto the nearest few
+   */
+  registrationInjectFraction: number;
 }
 
 export const DEFAULT_TRACK_FILTER_OPTIONS: Readonly<TrackFilterOptions> = {
@@ -107,20 +124,25 @@ export const DEFAULT_TRACK_FILTER_OPTIONS: Readonly<TrackFilterOptions> = {
   convergedRadiusM: 150,
   convergeAfterS: 1,
   radiusInflation: 1,
-  minRadiusM: 10,
+  minRadiusM: 0.5,
   confidenceRadiusM: 50,
   searchMarginM: 100,
   globalCheckEveryS: 0.4,
   resampleThreshold: 0.5,
   modeWindowM: 150,
-  registrationSigmaFloorM: 3,
-  registrationOutlierProbability: 0.1,
+  registrationSigmaFloorM: 0.1,
+  registrationOutlierProbability: 0.01,
+  registrationHalfTrustInliers: 40,
+  registrationInjectFraction: 0.1,
 };
 
 /** More particles than this would take seconds per update: surely a typo. */
 const MAX_PARTICLES = 1_000_000;
 /** A registration agrees with the track when it is more likely an inlier than an outlier under the predicted cloud. */
 const INLIER_MAJORITY = 0.5;
+/** the logistic's spread is the half-trust inlier count over this */
+const REGISTRATION_TRUST_SPREAD_DIVISOR = 4;
+const MAX_REGISTRATION_OUTLIER_PROBABILITY = 0.999;
 /** Weight of the newest interval in the running mean of the time between fixes. */
 const FIX_INTERVAL_SMOOTHING = 0.1;
 const DEG = PI / 180;
@@ -146,6 +168,8 @@ export class TrackFilter {
   /** time of the last measurement from a global search */
   private lastGlobalT = -Infinity;
   private lastEstimate: TrackEstimate | undefined;
+  /** this update's registration as a kernel to re-draw particles from, when it may seed them, and how far it is trusted */
+  private registrationKernel: { kernel: CandidateKernels; trust: number } | undefined;
 
   constructor(options: Partial<TrackFilterOptions> = {}) {
     this.options = resolveTrackFilterOptions(options);
@@ -204,7 +228,7 @@ export class TrackFilter {
         this.cloud.seedFromKernels(kernels, this.cloud.randomIndices(o.particles), o.maxSpeedMps, this.headingModel, headingRad);
         this.cloud.equalizeWeights();
       }
-      return this.finish(m, kernels, 0, 1, this.weighByRegistration(m, 1));
+      return this.finish(m, kernels, 0, 1, this.weighByRegistration(m, 1, 0));
     }
     const dt = m.t - this.lastT;
     this.lastT = m.t;
@@ -218,7 +242,7 @@ export class TrackFilter {
     this.noteGlobalSearch(m);
     if (kernels.count > 0) this.weighByMeasurement(kernels, tempering, evidenceS);
     if (kernels.count > 0 && !m.searchRegion && this.phase === 'tracking' && this.disagreementS >= o.lostAfterS) this.declareLost(kernels, headingRad);
-    return this.finish(m, kernels, dt, tempering, this.weighByRegistration(m, tempering));
+    return this.finish(m, kernels, dt, tempering, this.weighByRegistration(m, tempering, min(dt, o.measurementDecorrelationS)));
   }
 
   /**
@@ -261,7 +285,11 @@ export class TrackFilter {
       logFactor[i] = tempering * log(l);
     }
     cloud.reweight(logFactor);
-    const inlierProbability = (predictive - kernels.floor) / predictive;
+    this.noteAgreement((predictive - kernels.floor) / predictive, evidenceS);
+  }
+
+  /** Updates the disagreement CUSUM with `evidenceS` seconds of a measurement that is an inlier with this probability under the prior. */
+  private noteAgreement(inlierProbability: number, evidenceS: number): void {
     const credit = (1 - this.options.minConsistentFraction) / this.options.minConsistentFraction;
     this.disagreementS = max(0, this.disagreementS + evidenceS * (1 - inlierProbability - credit * inlierProbability));
   }
@@ -273,7 +301,7 @@ export class TrackFilter {
    * the cloud no more than a wrong candidate could. Returns whether the registration agreed
    * with the predicted track (it more likely an inlier than not); undefined without one.
    */
-  private weighByRegistration(m: Measurement, tempering: number): boolean | undefined {
+  private weighByRegistration(m: Measurement, tempering: number, evidenceS: number): boolean | undefined {
     const r = m.registration;
     if (!r || 'failed' in r) return undefined;
     const o = this.options;
@@ -284,7 +312,7 @@ export class TrackFilter {
     const nn = cnn + floor2;
     const ee = cee + floor2;
     const det = nn * ee - cne * cne;
-    const eps = o.registrationOutlierProbability;
+    const eps = registrationOutlierProbability(r.inliers, o);
     const uniform = eps / this.outlierAreaM2(m);
     const peak = (1 - eps) / (2 * PI * Math.sqrt(det));
     let predictive = 0;
@@ -298,7 +326,16 @@ export class TrackFilter {
       logFactor[i] = tempering * log(l);
     }
     cloud.reweight(logFactor);
-    return (predictive - uniform) / predictive > INLIER_MAJORITY;
+    const inlierProbability = (predictive - uniform) / predictive;
+    // a trusted registration the track cannot explain is evidence that the track is wrong
+    if (this.phase === 'tracking') this.noteAgreement(inlierProbability, evidenceS * (1 - eps));
+    const agreed = inlierProbability > INLIER_MAJORITY;
+    if (agreed || this.phase === 'relocalizing') {
+      // an isotropic kernel as wide as the ellipse's long axis
+      const sigma = Math.sqrt((nn + ee) / 2 + Math.sqrt(((nn - ee) / 2) ** 2 + cne * cne));
+      this.registrationKernel = { kernel: singleKernel(at.e, at.n, sigma), trust: 1 - eps };
+    }
+    return agreed;
   }
 
   /** Where an outlier of this measurement lands: inside its search circle, else anywhere on the map. */
@@ -327,7 +364,11 @@ export class TrackFilter {
     const summary = this.cloud.summarize(o.modeWindowM, o.confidenceRadiusM);
     const radiusM = max(o.minRadiusM, o.radiusInflation * summary.radius95M);
     if (this.phase === 'relocalizing') {
-      this.concentratedS = summary.radius95M <= o.convergedRadiusM ? this.concentratedS + dt : 0;
+      // where frames are registered, only registrations that agree with the cloud confirm it:
+      // retrieval alone can concentrate it on a look-alike place
+      const confirmed = m.registration === undefined || registrationAgreed === true;
+      if (summary.radius95M > o.convergedRadiusM) this.concentratedS = 0;
+      else if (confirmed) this.concentratedS += dt;
       if (this.concentratedS >= o.convergeAfterS) {
         this.phase = 'tracking';
         this.lost = false;
@@ -364,15 +405,42 @@ export class TrackFilter {
 
   private resampleAndReseed(kernels: CandidateKernels, headingRad: number | undefined, tempering: number): void {
     const o = this.options;
-    if (this.phase === 'relocalizing' && kernels.count > 0) {
+    const registered = this.registrationKernel;
+    this.registrationKernel = undefined;
+    const relocalizing = this.phase === 'relocalizing' && kernels.count > 0;
+    if (registered || relocalizing) {
       this.cloud.resample();
-      // the share is per decorrelation time, so the frame rate does not change the search
-      const redraw = round(o.particles * o.relocalizeInjectFraction * tempering);
-      this.cloud.seedFromKernels(kernels, this.cloud.randomIndices(redraw), o.maxSpeedMps, this.headingModel, headingRad);
+      // the shares are per decorrelation time, so the frame rate does not change the search
+      const reseed = (from: CandidateKernels, fraction: number) => this.cloud.seedFromKernels(from, this.cloud.randomIndices(round(o.particles * fraction * tempering)), o.maxSpeedMps, this.headingModel, headingRad);
+      if (registered) reseed(registered.kernel, o.registrationInjectFraction * registered.trust);
+      if (relocalizing) reseed(kernels, o.relocalizeInjectFraction);
     } else if (this.cloud.effectiveSampleSize() < o.resampleThreshold * o.particles) {
       this.cloud.resample();
     }
   }
+
+}
+
+/** Probability that a registration of `inliers` is a chance consensus on a look-alike place. */
+function registrationOutlierProbability(inliers: number, o: Pick<TrackFilterOptions, 'registrationOutlierProbability' | 'registrationHalfTrustInliers'>): number {
+  const spread = o.registrationHalfTrustInliers / REGISTRATION_TRUST_SPREAD_DIVISOR;
+  const chance = 1 / (1 + exp((inliers - o.registrationHalfTrustInliers) / spread));
+  // below 1: even the weakest registration leaves the cloud a likelihood to compare against
+  return min(MAX_REGISTRATION_OUTLIER_PROBABILITY, max(o.registrationOutlierProbability, chance));
+}
+
+/** One Gaussian kernel at (east, north): where a registration puts the drone. */
+function singleKernel(east: number, north: number, sigma: number): CandidateKernels {
+  return {
+    count: 1,
+    east: Float64Array.of(east),
+    north: Float64Array.of(north),
+    sigma: Float64Array.of(sigma),
+    weight: Float64Array.of(1),
+    peak: Float64Array.of(1 / (2 * PI * sigma * sigma)),
+    exponent: Float64Array.of(-1 / (2 * sigma * sigma)),
+    floor: 0,
+  };
 }
 
 function methodOf(lost: boolean, registrationAgreed: boolean | undefined): EstimateMethod {
@@ -437,6 +505,8 @@ const OPTION_RANGES: Record<Exclude<keyof TrackFilterOptions, 'origin' | 'prior'
   modeWindowM: POSITIVE,
   registrationSigmaFloorM: POSITIVE,
   registrationOutlierProbability: { min: 0, max: 1, openMin: true, openMax: true },
+  registrationHalfTrustInliers: POSITIVE,
+  registrationInjectFraction: FRACTION,
 };
 
 function inRange(value: unknown, r: OptionRange): boolean {

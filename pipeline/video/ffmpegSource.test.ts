@@ -56,8 +56,8 @@ describe('ffmpeg command construction', () => {
     expect(encoders).toHaveProperty('rawvideo');
   });
 
-  test('probeVideoStream reads a file\'s frame rate and colour matrix, and says nothing of what is not a video', async () => {
-    expect(await probeVideoStream(makeTestVideo({ seconds: 1, rate: 25 }))).toEqual({ fps: 25, yuvMatrix: expect.objectContaining({ name: 'bt601' }) });
+  test('probeVideoStream reads a file\'s frame rate, colour matrix and size, and says nothing of what is not a video', async () => {
+    expect(await probeVideoStream(makeTestVideo({ seconds: 1, rate: 25 }))).toEqual({ fps: 25, width: 320, height: 240, yuvMatrix: expect.objectContaining({ name: 'bt601' }) });
     const notVideo = join(testArtifactsDir('probe'), 'not-a-video.mp4');
     writeFileSync(notVideo, 'text\n');
     expect(await probeVideoStream(notVideo)).toEqual({});

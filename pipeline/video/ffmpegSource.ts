@@ -293,6 +293,9 @@ function parseRate(rate: string | undefined): number | undefined {
 export interface VideoStreamFacts {
   /** frames per second, when ffprobe can tell */
   fps?: number;
+  /** the picture's size in pixels, when ffprobe can tell */
+  width?: number;
+  height?: number;
   /** its colour matrix, when it is YUV in one that frames can be converted with (see yuvMatrixOf) */
   yuvMatrix?: YuvMatrix;
 }
@@ -306,7 +309,7 @@ export function probeVideoStream(path: string): Promise<VideoStreamFacts> {
     ffmpeg.ffprobe(path, ['-select_streams', 'v:0'], (err, metadata) => {
       const stream = err ? undefined : metadata.streams.find((s) => s.codec_type === 'video');
       if (!stream) return resolve({});
-      resolve({ fps: parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate), yuvMatrix: yuvMatrixOf(stream) });
+      resolve({ fps: parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate), yuvMatrix: yuvMatrixOf(stream), ...(stream.width && stream.height ? { width: stream.width, height: stream.height } : {}) });
     });
   });
 }

@@ -13,7 +13,7 @@ import { freeTcpPort, freeUdpPort, killAndWait, waitFor } from './processes';
 /** How closely gpsd's reports must match the fixes sent: positions as the issue asks, speeds as
  * gpsd prints them (mm/s), eph as HDOP's two decimals × gpsd's 19 m. */
 export const GPSD_TOLERANCE = { degrees: 1e-6, speedMps: 2e-3, ephM: 0.1 } as const;
-/** GSA, RMC, VTG, GST, GGA */
+/** GSA, RMC, VTG, GST, GGA: one message (one datagram) per fix */
 export const NMEA_SENTENCES_PER_FIX = 5;
 
 /** A gpsd report (TPV, GST, DEVICES, …) as gpspipe -w prints it. */

@@ -31,6 +31,7 @@ const LAYERS: Layer[] = [
   { name: 'video', rank: 2, matches: under('pipeline/video') },
   { name: 'telemetry', rank: 2, matches: under('pipeline/telemetry') },
   { name: 'tracking', rank: 2, matches: under('pipeline/tracking') },
+  { name: 'nats', rank: 2, matches: under('pipeline/nats') },
   { name: 'models', rank: 3, matches: under('models') },
   { name: 'operators', rank: 4, matches: under('operators') },
   { name: 'gateway', rank: 4, matches: under('gateway') },

@@ -10,7 +10,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { buildIndex } from '../../models/buildIndex';
-import { loadGeoImage } from '../../pipeline/geo/geoImage';
+import { readGeoImage } from '../../models/imagerySource';
 import { formatSrt, readTelemetry, type TelemetryRecord } from '../../pipeline/telemetry';
 import { writeSyntheticGeoImage } from './syntheticImagery';
 import { testArtifactsDir } from './testVideos';
@@ -54,8 +54,8 @@ function encode(frames: Buffer[], path: string): Promise<void> {
 async function build(dir: string): Promise<void> {
   const model = await tinyModelPath();
   const imagery = await writeSyntheticGeoImage(dir, { width: IMAGE_SIDE_PX, height: IMAGE_SIDE_PX, metersPerPixel: METERS_PER_PIXEL, north: 46.5, west: 7.5, seed: 11 });
-  await buildIndex({ imagery, modelPath: model, out: join(dir, 'index'), altitudesM: [ALTITUDE_M], hfovDeg: HFOV_DEG, overlap: 0.75, log: () => undefined });
-  const geo = await loadGeoImage(imagery);
+  await buildIndex({ imagery, modelPath: model, out: join(dir, 'index'), altitudesM: [ALTITUDE_M], hfovDeg: HFOV_DEG, aspect: 1, referenceFeatures: false, overlap: 0.75, log: () => undefined });
+  const geo = await readGeoImage(imagery);
   const footprintPx = Math.round((2 * ALTITUDE_M * Math.tan((HFOV_DEG * Math.PI) / 360)) / METERS_PER_PIXEL);
   const frames: Buffer[] = [];
   const records: TelemetryRecord[] = [];

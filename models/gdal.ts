@@ -1,0 +1,54 @@
+/**
+ * The one place geoloc loads GDAL (gdal-async built against Debian's libgdal by
+ * models/gdal-native/build.sh). Loaded on first use, so commands that never read imagery
+ * do not pay for it, and a missing build is one coded error saying how to make it.
+ */
+import type { Dataset } from 'gdal-async';
+import { GeolocError } from '../pipeline/core/errors';
+
+export type Gdal = typeof import('gdal-async');
+
+/** GDAL's block cache, bytes: what bounds the memory of windowed reads, whatever the image size. */
+export const GDAL_CACHE_BYTES = 256 * 1024 * 1024;
+
+let loaded: Gdal | undefined;
+
+export function gdal(): Gdal {
+  if (loaded) return loaded;
+  try {
+    loaded = require('gdal-async') as Gdal;
+  } catch (cause) {
+    throw new GeolocError('GEOLOC_ERR_GDAL_UNAVAILABLE', `GDAL (gdal-async) could not be loaded: ${(cause as Error).message}; run make setup (it builds gdal-async against Debian's libgdal-dev)`, { cause });
+  }
+  loaded.config.set('GDAL_CACHEMAX', String(Math.round(GDAL_CACHE_BYTES / (1024 * 1024))));
+  return loaded;
+}
+
+/**
+ * Datasets left open are closed when the process exits, each after those built on it (a
+ * warped VRT before its source): GDAL crashes at exit on datasets left to the collector.
+ * Returns the function that closes them sooner; it is safe to call twice.
+ */
+const open = new Set<Dataset[]>();
+process.on('exit', () => {
+  for (const chain of open) closeChain(chain);
+});
+
+function closeChain(chain: Dataset[]): void {
+  for (const dataset of [...new Set(chain)].reverse()) dataset.close();
+}
+
+/** `chain` lists each dataset before those that read it. */
+export function closeAtExit(chain: Dataset[]): () => void {
+  open.add(chain);
+  return () => {
+    if (open.delete(chain)) closeChain(chain);
+  };
+}
+
+/** A fresh name under GDAL's in-memory file system, for the VRTs geoloc writes. */
+let counter = 0;
+export function memoryPath(stem: string, ext = 'vrt'): string {
+  counter += 1;
+  return `/vsimem/geoloc/${process.pid}-${counter}-${stem}.${ext}`;
+}
