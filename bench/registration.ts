@@ -23,8 +23,9 @@ import { MapPyramid } from '../fixtures/render/mapPyramid';
 import { NEUTRAL_LOOK, renderView } from '../fixtures/render/renderView';
 import { DEFAULT_FLOAT_RATIO } from '../models/featureMatching';
 import { FeatureWorker } from '../models/featureWorkerClient';
-import { openImagery, readGeoImage } from '../models/imagerySource';
-import { indexImageryPath, readManifest } from '../models/indexFiles';
+import { readGeoImage } from '../models/imagerySource';
+import { readManifest } from '../models/indexFiles';
+import { existingIndexImagery, openIndexImagery } from '../models/imageryStack';
 import { DEFAULT_HEADING_TOLERANCE_DEG, DEFAULT_ROTATION_STEP_DEG, DEFAULT_WINDOW_MARGIN, locatePhoto, type LocateOptions } from '../models/locate';
 import { RuntimeWindows, type MapReference } from '../models/mapReference';
 import { MapSampler } from '../models/mapWindow';
@@ -65,9 +66,9 @@ async function main(): Promise<void> {
   const manifest = await readManifest(dir);
   const stored = await ReferenceStore.open(dir, manifest);
   if (!stored) throw new Error(`${dir} has no reference features: build it without --no-features`);
-  const imageryPath = indexImageryPath(dir, manifest);
-  const runtime = new RuntimeWindows(new MapSampler(await openImagery(imageryPath, () => undefined)));
-  const world = await readGeoImage(imageryPath);
+  const runtime = new RuntimeWindows(new MapSampler(await openIndexImagery(dir, manifest, () => undefined)));
+  // frames are rendered from the first source (the fixture index has one)
+  const world = await readGeoImage(existingIndexImagery(dir, manifest)[0]!);
   const pyramid = MapPyramid.fromRgb(world.width, world.height, world.rgb);
   const size = xfeatFit(FIXTURE_CAMERA.width, FIXTURE_CAMERA.height);
   const camera = new PinholeCamera({ ...FIXTURE_CAMERA, ...size });

@@ -2,11 +2,12 @@
  * The staging folder of an index build, kept across a kill so that a rerun continues where
  * it stopped: each partition cell, once embedded, leaves its FAISS file, its tiles and last a
  * done marker; a rerun with the same build key (model, imagery, settings, grid) skips every
- * cell with a marker, and one with another key starts afresh.
+ * cell with a marker, and one with another key starts afresh. A cell an earlier index already
+ * holds may be adopted instead: its files linked in unchanged.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { CELL_DIR, cellFile, decodeCatalog, encodeCatalog, type BuildCounts } from './indexFiles';
 import { stagingFolder, type TileGeometry } from './indexWriter';
 
@@ -63,6 +64,26 @@ export class BuildWork {
     this.done.set(cell, record);
   }
 
+  /**
+   * Records a cell whose files an earlier index holds: each is hard-linked into the build
+   * (copied with its times where a link cannot be made), so its bytes and mtime stay as they were.
+   */
+  async adoptCell(cell: number, files: { from: string; to: string }[], tiles: TileGeometry[], counts: Omit<CellDone, 'cell' | 'tiles'>): Promise<void> {
+    for (const { from, to } of files) {
+      const target = join(this.dir, to);
+      await mkdir(dirname(target), { recursive: true });
+      await rm(target, { force: true });
+      try {
+        await link(from, target);
+      } catch {
+        await copyFile(from, target);
+        const { atime, mtime } = await stat(from);
+        await utimes(target, atime, mtime);
+      }
+    }
+    await this.saveCell(cell, tiles, counts);
+  }
+
   async cellTiles(cell: number): Promise<TileGeometry[]> {
     const record = this.done.get(cell)!;
     const path = join(this.dir, tilesFile(cell));
@@ -70,8 +91,9 @@ export class BuildWork {
   }
 
   counts(planned: number): BuildCounts {
-    const all = [...this.done.values()];
-    return { planned, holes: all.reduce((s, c) => s + c.holes, 0), unreadable: all.reduce((s, c) => s + c.unreadable, 0) };
+    const all = [...this.done.values()].sort((a, b) => a.cell - b.cell);
+    const skipped = all.filter((c) => c.holes + c.unreadable > 0).map(({ cell, holes, unreadable }) => ({ cell, holes, unreadable }));
+    return { planned, holes: all.reduce((s, c) => s + c.holes, 0), unreadable: all.reduce((s, c) => s + c.unreadable, 0), skipped };
   }
 
   /** Drops the bookkeeping that is not part of a finished index, just before it is swapped in. */

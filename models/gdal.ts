@@ -26,12 +26,13 @@ export function gdal(): Gdal {
 
 /**
  * Datasets left open are closed when the process exits, each after those built on it (a
- * warped VRT before its source): GDAL crashes at exit on datasets left to the collector.
+ * warped VRT before its source; a later chain, which may read an earlier one's datasets,
+ * before that one): GDAL crashes at exit on datasets left to the collector.
  * Returns the function that closes them sooner; it is safe to call twice.
  */
 const open = new Set<Dataset[]>();
 process.on('exit', () => {
-  for (const chain of open) closeChain(chain);
+  for (const chain of [...open].reverse()) closeChain(chain);
 });
 
 function closeChain(chain: Dataset[]): void {

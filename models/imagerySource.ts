@@ -47,6 +47,14 @@ export interface Imagery {
   images: number;
   /** the files whose bytes define the imagery */
   files: string[];
+  /** the source as GDAL opened it, before any warp: what a stack of sources warps from */
+  source: Dataset;
+  /**
+   * Where each source lies in this raster, when it is a stack of several (imageryStack.ts):
+   * the tile lattice is anchored to the first, so that adding a source keeps every tile
+   * planned before.
+   */
+  layers?: PixelRect[];
   /** a window of the working raster (inside it) resampled to outWidth × outHeight */
   read(rect: PixelRect, outWidth: number, outHeight: number): Promise<ImageryWindow>;
   close(): void;
@@ -222,6 +230,7 @@ export async function openImagery(path: string, log: (line: string) => void): Pr
     metersPerPixel: groundResolution(georef, rasterSize.x, rasterSize.y),
     images: source.images,
     files: source.files,
+    source: source.dataset,
     read,
     close,
   };

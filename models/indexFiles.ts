@@ -69,8 +69,10 @@ export interface IndexManifest {
   /** CRS of the catalog's coordinates */
   crs: 'EPSG:4326';
   imagery: {
-    /** relative to the index folder when inside the repository, else absolute */
-    path: string;
+    /** the one source of an index built before sources were listed (see indexImageryPaths) */
+    path?: string;
+    /** the sources, in the order they were given: a later one lies on top where they overlap */
+    sources?: ImagerySourceRecord[];
     /** the CRS tiles were cut in (EPSG:4326, or EPSG:3857 also for sources warped into it) */
     crs: string;
     /** the source's own CRS (absent in indexes built before GDAL read the imagery) */
@@ -81,7 +83,7 @@ export interface IndexManifest {
     metersPerPixel: number;
     /** source images (1 for a single georeferenced image) */
     images: number;
-    /** sha256 over the imagery's files, to tell whether a rebuild is needed */
+    /** sha256 over the imagery's files (over the sources' fingerprints, for several), to tell whether a rebuild is needed */
     fingerprint: string;
   };
   partition: PartitionGrid & { cells: number };
@@ -93,6 +95,22 @@ export interface IndexManifest {
   createdAt: string;
 }
 
+export interface ImagerySourceRecord {
+  /** relative to the index folder when both are inside the repository, else absolute */
+  path: string;
+  fingerprint: string;
+  /** the source's own CRS */
+  sourceCrs: string;
+  bounds: GeoBounds;
+}
+
+/** One cell's tiles skipped by the build: what `index info` counts once an add re-cuts some cells. */
+export interface CellSkipped {
+  cell: number;
+  holes: number;
+  unreadable: number;
+}
+
 export interface BuildCounts {
   /** tiles planned over the imagery's extent */
   planned: number;
@@ -100,6 +118,8 @@ export interface BuildCounts {
   holes: number;
   /** tiles skipped because their pixels could not be read (a corrupt block or tile) */
   unreadable: number;
+  /** the cells with skipped tiles, by cell (absent in indexes built before it was recorded) */
+  skipped?: CellSkipped[];
 }
 
 export interface CellRange {
@@ -203,7 +223,16 @@ export async function readCatalog(dir: string, manifest: IndexManifest): Promise
   return decodeCatalog(await readFile(path), manifest.tiles, path);
 }
 
-/** Where the imagery an index was built from lies: its manifest's path, relative to the index folder unless absolute. */
-export function indexImageryPath(dir: string, manifest: Pick<IndexManifest, 'imagery'>): string {
-  return isAbsolute(manifest.imagery.path) ? manifest.imagery.path : resolve(dir, manifest.imagery.path);
+/** What a manifest says of where its imagery lies. */
+export interface RecordedImagery {
+  imagery: { path?: string; sources?: { path: string }[] };
+}
+
+/**
+ * Where the imagery an index was built from lies, source by source in the order they lie on
+ * each other: its manifest's paths, relative to the index folder unless absolute.
+ */
+export function indexImageryPaths(dir: string, manifest: RecordedImagery): string[] {
+  const recorded = manifest.imagery.sources?.map((s) => s.path) ?? (manifest.imagery.path !== undefined ? [manifest.imagery.path] : []);
+  return recorded.map((path) => (isAbsolute(path) ? path : resolve(dir, path)));
 }

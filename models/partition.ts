@@ -43,6 +43,33 @@ export function makeGrid(bounds: GeoBounds, cellSizeM: number): PartitionGrid {
   };
 }
 
+/**
+ * The grid grown by whole cells to cover `bounds` as well: the same cell size and lattice, so
+ * each cell keeps its ground; its number changes only as the columns and the origin move
+ * (renumberCell). A grid that already covers the bounds is returned as it is.
+ */
+export function growGrid(grid: PartitionGrid, bounds: GeoBounds): PartitionGrid {
+  const eps = 1e-9;
+  const west = Math.max(0, Math.ceil((grid.origin.lon - bounds.west) / grid.cellLonDeg - eps));
+  const south = Math.max(0, Math.ceil((grid.origin.lat - bounds.south) / grid.cellLatDeg - eps));
+  const origin = { lat: grid.origin.lat - south * grid.cellLatDeg, lon: grid.origin.lon - west * grid.cellLonDeg };
+  return {
+    cellSizeM: grid.cellSizeM,
+    origin,
+    cellLatDeg: grid.cellLatDeg,
+    cellLonDeg: grid.cellLonDeg,
+    cols: Math.max(grid.cols + west, Math.ceil((bounds.east - origin.lon) / grid.cellLonDeg - eps)),
+    rows: Math.max(grid.rows + south, Math.ceil((bounds.north - origin.lat) / grid.cellLatDeg - eps)),
+  };
+}
+
+/** A cell of `from` as numbered on `to`, a grid grown from it by growGrid. */
+export function renumberCell(from: PartitionGrid, to: PartitionGrid, cell: number): number {
+  const col = (cell % from.cols) + Math.round((from.origin.lon - to.origin.lon) / from.cellLonDeg);
+  const row = Math.floor(cell / from.cols) + Math.round((from.origin.lat - to.origin.lat) / from.cellLatDeg);
+  return row * to.cols + col;
+}
+
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 /** The cell holding a point; points on or past the grid's edge go to the nearest edge cell. */
@@ -79,6 +106,18 @@ export function cellsTouching(grid: PartitionGrid, region: SearchRegion): number
       const nearest = { lat: clamp(region.lat, b.south, b.north), lon: clamp(region.lon, b.west, b.east) };
       if (haversineMeters(region, nearest) <= reach) cells.push(cell);
     }
+  }
+  return cells;
+}
+
+/** Items by the cell holding each, in their order. */
+export function groupByCell<T extends LatLon>(grid: PartitionGrid, items: T[]): Map<number, T[]> {
+  const cells = new Map<number, T[]>();
+  for (const item of items) {
+    const cell = cellOf(grid, item);
+    const members = cells.get(cell);
+    if (members) members.push(item);
+    else cells.set(cell, [item]);
   }
   return cells;
 }

@@ -5,7 +5,7 @@
  */
 import { GeolocError } from '../pipeline/core/errors';
 import { LocalFrame, METERS_PER_DEGREE } from '../pipeline/geo/wgs84';
-import { indexImageryPath, type IndexManifest } from './indexFiles';
+import { indexImageryPaths, type IndexManifest } from './indexFiles';
 import type { MapReference, ReferenceView } from './mapReference';
 import type { WindowSpec } from './mapWindow';
 import { cellsTouching, type PartitionGrid } from './partition';
@@ -22,7 +22,7 @@ export function rebuildCommand(dir: string, manifest: IndexManifest): string {
   const { camera, altitudesM } = manifest.settings;
   const hfov = camera && camera.hfovDeg[0] === camera.hfovDeg[1] ? String(camera.hfovDeg[0]) : camera?.hfovDeg.join(',');
   const flags = camera ? ` --hfov ${hfov} --aspect ${Number(camera.aspect.toFixed(4))} --altitudes ${altitudesM.join(',')}` : '';
-  return `geoloc index build --imagery ${indexImageryPath(dir, manifest)} --out ${dir}${flags} --force`;
+  return `geoloc index build ${indexImageryPaths(dir, manifest).map((p) => `--imagery ${p} `).join('')}--out ${dir}${flags} --force`;
 }
 
 export class ReferenceStore implements MapReference {

@@ -79,7 +79,7 @@ describe('satellite index', () => {
     expect(m.scales.map((s) => s.footprintM)).toEqual(ALTITUDES_M.map((a) => expect.closeTo(2 * a * Math.tan(Math.PI / 6), 9)));
     for (const i of m.scales.keys()) expect(index.tiles.filter((t) => t.scale === i).length).toBe(plans.filter((p) => p.scale === i).length);
     expect(m.partition.cells).toBeGreaterThan(4);
-    expect(m.imagery).toMatchObject({ path: options.imagery, crs: 'EPSG:4326', width: IMAGE.width, height: IMAGE.height, images: 1 });
+    expect(m.imagery).toMatchObject({ sources: [{ path: options.imagery, sourceCrs: 'EPSG:4326 (guessed from the world file)' }], crs: 'EPSG:4326', width: IMAGE.width, height: IMAGE.height, images: 1 });
     for (const t of index.tiles) {
       expect(t.lat).toBeGreaterThan(imagery.bounds.south);
       expect(t.lat).toBeLessThan(imagery.bounds.north);
@@ -138,8 +138,9 @@ describe('satellite index', () => {
     expect(logLines.some((l) => l.includes('is current'))).toBe(true);
     expect(await indexIsCurrent({ ...options, overlap: 0.4 })).toBe(false);
     const otherImagery = join(tmp, 'other.png');
-    copyFileSync(options.imagery, otherImagery);
-    copyFileSync(options.imagery.replace(/\.png$/, '.pgw'), otherImagery.replace(/\.png$/, '.pgw'));
+    const source = options.imagery as string;
+    copyFileSync(source, otherImagery);
+    copyFileSync(source.replace(/\.png$/, '.pgw'), otherImagery.replace(/\.png$/, '.pgw'));
     appendFileSync(otherImagery.replace(/\.png$/, '.pgw'), '\n');
     expect(await indexIsCurrent({ ...options, imagery: otherImagery })).toBe(false);
   });

@@ -26,35 +26,53 @@ interface RasterGeometry {
   width: number;
   height: number;
   georef: Georef;
+  /** the stack's sources, the first of which anchors the lattice */
+  layers?: PixelRect[];
 }
 
 
-/** Start offsets of `count` windows of `side` stepped by `stride`, centred in `extent`. */
-function windowStarts(extent: number, side: number, stride: number): number[] {
-  if (side > extent) return [];
-  const count = Math.floor((extent - side) / stride + 1e-9) + 1;
-  const margin = (extent - side - (count - 1) * stride) / 2;
-  return Array.from({ length: count }, (_, i) => Math.min(extent - side, Math.max(0, Math.round(margin + i * stride))));
+/**
+ * Start offsets of windows of `side` stepped by `stride`: the lattice centred in the anchor
+ * [anchorStart, anchorStart + anchorExtent), continued both ways over the whole extent and
+ * kept where a window fits inside it. Without an anchor beyond the extent, it is the lattice
+ * centred in the extent.
+ */
+function windowStarts(extent: number, side: number, stride: number, anchorStart: number, anchorExtent: number): number[] {
+  const margin = (anchorExtent - side - Math.floor((anchorExtent - side) / stride + 1e-9) * stride) / 2;
+  const first = Math.ceil((-anchorStart - margin) / stride) - 1;
+  const starts: number[] = [];
+  for (let i = first; ; i++) {
+    const start = anchorStart + Math.round(margin + i * stride);
+    if (start + side > extent) break;
+    if (start >= 0) starts.push(start);
+  }
+  return starts;
 }
 
-/** Ground metres per pixel along x and y at the raster's centre. */
-function axisResolution({ width, height, georef }: RasterGeometry): { x: number; y: number } {
-  const centre = georef.pixelToLonLat(width / 2, height / 2);
+/** Ground metres per pixel along x and y at a pixel. */
+function axisResolution(georef: Georef, x: number, y: number): { x: number; y: number } {
+  const centre = georef.pixelToLonLat(x, y);
   return {
-    x: haversineMeters(centre, georef.pixelToLonLat(width / 2 + 1, height / 2)),
-    y: haversineMeters(centre, georef.pixelToLonLat(width / 2, height / 2 + 1)),
+    x: haversineMeters(centre, georef.pixelToLonLat(x + 1, y)),
+    y: haversineMeters(centre, georef.pixelToLonLat(x, y + 1)),
   };
 }
 
-/** Every tile of every scale that fits inside the raster. */
+/**
+ * Every tile of every scale that fits inside the raster, on a lattice set by its anchor (a
+ * stack's first source; else the raster itself): its resolution sizes the tiles, its extent
+ * centres them, so that sources stacked on it keep the tiles it had alone.
+ */
 export function planTiles(raster: RasterGeometry, scales: ScaleSpec[]): TilePlan[] {
-  const mpp = axisResolution(raster);
+  const anchor = raster.layers?.[0] ?? { left: 0, top: 0, width: raster.width, height: raster.height };
+  const mpp = axisResolution(raster.georef, anchor.left + anchor.width / 2, anchor.top + anchor.height / 2);
   const plans: TilePlan[] = [];
   scales.forEach((scale, scaleIndex) => {
     const sideX = Math.max(1, Math.round(scale.footprintM / mpp.x));
     const sideY = Math.max(1, Math.round(scale.footprintM / mpp.y));
-    const lefts = windowStarts(raster.width, sideX, scale.strideM / mpp.x);
-    const tops = windowStarts(raster.height, sideY, scale.strideM / mpp.y);
+    if (sideX > anchor.width || sideY > anchor.height) return;
+    const lefts = windowStarts(raster.width, sideX, scale.strideM / mpp.x, anchor.left, anchor.width);
+    const tops = windowStarts(raster.height, sideY, scale.strideM / mpp.y, anchor.top, anchor.height);
     for (const top of tops) {
       for (const left of lefts) {
         const rect = { left, top, width: sideX, height: sideY };

@@ -6,8 +6,8 @@ import { MapPyramid } from '../fixtures/render/mapPyramid';
 import { NEUTRAL_LOOK, renderView } from '../fixtures/render/renderView';
 import { FeatureWorker } from '../models/featureWorkerClient';
 import { DEFAULT_FLOAT_RATIO } from '../models/featureMatching';
-import { openImagery } from '../models/imagerySource';
-import { indexImageryPath, readManifest } from '../models/indexFiles';
+import { readManifest } from '../models/indexFiles';
+import { openIndexImagery } from '../models/imageryStack';
 import { RuntimeWindows } from '../models/mapReference';
 import { MapSampler } from '../models/mapWindow';
 import { DEFAULT_CONSENSUS, DEFAULT_ROBUST, DEFAULT_UNCERTAINTY } from '../models/registration';
@@ -55,7 +55,7 @@ describe('registerFrame', () => {
     worker = await FeatureWorker.start({ method: 'xfeat' });
     options = {
       worker,
-      reference: new RuntimeWindows(new MapSampler(await openImagery(indexImageryPath(INDEX, manifest), () => undefined))),
+      reference: new RuntimeWindows(new MapSampler(await openIndexImagery(INDEX, manifest, () => undefined))),
       region: () => region,
       hfovDeg: FIXTURE_CAMERA.hfovDeg,
       heightsM: manifest.scales.map((s) => s.altitudeM),

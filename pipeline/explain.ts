@@ -5,8 +5,8 @@
  * places tried, and the truth when telemetry gives it.
  */
 import { FeatureWorker } from '../models/featureWorkerClient';
-import { openImagery } from '../models/imagerySource';
-import { indexImageryPath, readManifest, type IndexManifest } from '../models/indexFiles';
+import { openIndexImagery } from '../models/imageryStack';
+import { readManifest, type IndexManifest } from '../models/indexFiles';
 import { DEFAULT_HEADING_TOLERANCE_DEG, DEFAULT_ROTATION_STEP_DEG, DEFAULT_WINDOW_MARGIN, locatePhoto, type Located, type LocatePhoto, type NotLocated, type Place } from '../models/locate';
 import type { MapReference } from '../models/mapReference';
 import { MapSampler } from '../models/mapWindow';
@@ -72,7 +72,7 @@ export class Explainer {
 
   static async open(indexDir: string, log: (line: string) => void): Promise<Explainer> {
     const manifest = await readManifest(indexDir);
-    const sampler = new MapSampler(await openImagery(indexImageryPath(indexDir, manifest), log));
+    const sampler = new MapSampler(await openIndexImagery(indexDir, manifest, log));
     const reference = await openMapReference(indexDir, manifest, 'xfeat', log);
     return new Explainer(indexDir, manifest, sampler, reference, await FeatureWorker.start({ method: 'xfeat' }));
   }

@@ -213,14 +213,14 @@ describe('bad input through geoloc run / replay / demo', () => {
     rmSync(blind, { recursive: true, force: true });
     cpSync(flight.index, blind, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(blind, 'manifest.json'), 'utf8'));
-    manifest.imagery.path = join(dir, 'gone.png');
+    manifest.imagery = { ...manifest.imagery, path: undefined, sources: [{ path: join(dir, 'gone.png') }] };
     writeFileSync(join(blind, 'manifest.json'), JSON.stringify(manifest));
     const report = join(dir, 'blind.json');
     const result = await runCli(['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--index', blind, '--model', flight.model, '--cpu']);
     expectClean(result);
     expect(result.code).toBe(0);
     expect(JSON.parse(readFileSync(report, 'utf8')).fixesOut).toBeGreaterThan(0);
-    expect(result.stderr).toMatch(/GEOLOC_ERR_FILE_NOT_FOUND: .*blind\.html not written: imagery .*gone\.png does not exist/);
+    expect(result.stderr).toMatch(/GEOLOC_ERR_INDEX_IMAGERY_MISSING: .*blind\.html not written: index .* was built from imagery .*gone\.png, which is gone; put it back/);
     expect(existsSync(join(dir, 'blind.html'))).toBe(false);
   });
 

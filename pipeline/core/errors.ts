@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   GEOLOC_ERR_INDEX_MISSING_FILE: 'A file of a satellite index folder is missing.',
   GEOLOC_ERR_INDEX_CORRUPT: 'A satellite index manifest, catalog or FAISS file is corrupt or disagrees with the manifest.',
   GEOLOC_ERR_INDEX_NO_TILES: 'The imagery is smaller than every tile footprint, so the index would be empty.',
+  GEOLOC_ERR_INDEX_IMAGERY_MISSING: "An imagery source an index's manifest records is gone from its path.",
+  GEOLOC_ERR_INDEX_IMAGERY_PRESENT: 'The imagery given to index add is already one of the index\'s sources (same path or same files).',
   GEOLOC_ERR_TILE_FOLDER: "A tile folder's corner-coordinate CSV is missing or malformed.",
   GEOLOC_ERR_FEATURES_MISMATCH: "An index's reference features were extracted by another feature extractor (model hash or parameters differ).",
   GEOLOC_ERR_FEATURES_CORRUPT: "A reference feature file of an index is missing, truncated or does not match the hash its manifest records.",
