@@ -8,8 +8,8 @@ describe('geoloc --help', () => {
     const r = await runCli(['index', '--help']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('usage: geoloc index <build|info>');
-    for (const name of ['index build', 'index info']) expect(r.stdout).toContain(name);
+    expect(r.stdout).toContain('usage: geoloc index <build|add|info>');
+    for (const name of ['index build', 'index add', 'index info']) expect(r.stdout).toContain(name);
   });
 
   test('a group without its command is a usage error (rc 2) that lists the commands', async () => {
@@ -26,7 +26,7 @@ describe('geoloc --help', () => {
       .split('\n\n')[0]!
       .split('\n')
       .map((line) => line.trim().split(/\s{2,}/)[0]!);
-    expect(commands).toEqual(expect.arrayContaining(['run', 'replay', 'index build', 'index info', 'serve']));
+    expect(commands).toEqual(expect.arrayContaining(['run', 'replay', 'index build', 'index add', 'index info', 'serve']));
     for (const name of commands.filter((c) => !PYTHON_HAND_OVERS.has(c))) {
       const r = await runCli([...name.split(' '), '--help']);
       expect({ name, code: r.code, usage: r.stdout.startsWith('usage: geoloc') }).toEqual({ name, code: 0, usage: true });

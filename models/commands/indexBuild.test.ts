@@ -64,6 +64,28 @@ describe('geoloc index build / info', () => {
     expect((await geoloc(['index', 'info', plain])).stdout).toMatch(/^features\s+none: retrieval only/m);
   });
 
+  test('index add stacks a source on an index, index info lists both; adding it again is refused; build takes several --imagery', async () => {
+    const west = join(tmp, 'west.tif');
+    const east = join(tmp, 'east.tif');
+    gdalTool('gdal_translate', '-q', '-a_srs', 'EPSG:4326', '-srcwin', '0', '0', '150', '300', imagery, west);
+    gdalTool('gdal_translate', '-q', '-a_srs', 'EPSG:4326', '-srcwin', '150', '0', '150', '300', imagery, east);
+    const settings = ['--model', model, '--altitudes', '60', '--hfov', '60', '--aspect', '1', '--cell-size', '100', '--no-features'];
+    const out = join(tmp, 'extended');
+    expect((await geoloc(['index', 'build', '--imagery', west, '--out', out, ...settings])).code).toBe(0);
+    const added = await geoloc(['index', 'add', out, '--imagery', east, '--model', model]);
+    expect(added.stderr).toMatch(/adding .*east\.tif: \d+ of \d+ cells touched \(re-cut\), [1-9]\d* kept as they were/);
+    expect(added.code).toBe(0);
+    const info = await geoloc(['index', 'info', out]);
+    expect(info.stdout).toContain(`imagery    ${west} + ${east} (2 images, EPSG:4326`);
+    expect(info.stdout).toMatch(/^coverage {3}100\.0% of \d+ planned tiles \(holes 0, unreadable 0\)$/m);
+    const again = await geoloc(['index', 'add', out, '--imagery', east, '--model', model]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`GEOLOC_ERR_INDEX_IMAGERY_PRESENT: imagery ${east} is already in index ${out}`);
+    const both = join(tmp, 'both');
+    expect((await geoloc(['index', 'build', '--imagery', west, '--imagery', east, '--out', both, ...settings])).code).toBe(0);
+    expect((await geoloc(['index', 'info', both])).stdout.match(/^tiles .*$/m)![0]).toBe(info.stdout.match(/^tiles .*$/m)![0]);
+  });
+
   test('bad arguments exit non-zero with a coded message and the usage', async () => {
     const missing = await geoloc(['index', 'build', '--imagery', imagery]);
     expect(missing.code).toBe(1);

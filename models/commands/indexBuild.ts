@@ -1,9 +1,10 @@
-/** `geoloc index build` and `geoloc index info`: make and inspect satellite indexes. */
+/** `geoloc index build`, `geoloc index add` and `geoloc index info`: make, extend and inspect satellite indexes. */
 import type { Command } from '../../pipeline/commands/command';
 import { integerOption, numberOption, parseOptions, usageError } from '../../pipeline/core/options';
+import { addImagery } from '../addImagery';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CELL_SIZE_M, DEFAULT_MIN_COVERAGE, DEFAULT_OVERLAP, buildIndex } from '../buildIndex';
 import { DEFAULT_ALTITUDES_M, DEFAULT_CAMERA, DEFAULT_SCALE_STEP, parseAspect, shortSideFovDeg } from '../indexCamera';
-import { readCatalog, readManifest, type BuildCounts, type IndexManifest, type TileRecord } from '../indexFiles';
+import { indexImageryPaths, readCatalog, readManifest, type BuildCounts, type IndexManifest, type TileRecord } from '../indexFiles';
 import { defaultModelPath } from '../modelInfo';
 import { progressReporter } from '../progress';
 
@@ -11,7 +12,7 @@ const HASH_SHOWN = 12;
 const MS_PER_S = 1000;
 const COORD_DIGITS = 6;
 
-const BUILD_USAGE = `usage: geoloc index build --imagery <path> --out <dir> [options]
+const BUILD_USAGE = `usage: geoloc index build --imagery <path> [--imagery <path> ...] --out <dir> [options]
 
 Tiles georeferenced imagery at the scales the camera sees across its altitude band (a
 tile is the ground of the frame's centre square, which the model sees), embeds every tile
@@ -24,7 +25,9 @@ settings is kept.
                        MBTiles), in any CRS it knows (warped to EPSG:3857 on the fly); or a folder:
                        an XYZ cache {z}/{x}/{y}.png|jpg, images with map.csv (Filename, Top_left_lat,
                        Top_left_lon, Bottom_right_lat, Bottom_right_lon), or georeferenced rasters,
-                       mosaicked so tiles cross image borders
+                       mosaicked so tiles cross image borders.
+                       Repeat it for several sources: they are stacked in the order given, a
+                       later one on top where they overlap, in the first one's projection
   --out <dir>          index folder to write (replaced when it holds an older index)
   --model <onnx>       embedding model (default: the embedded model, fixtures/model/model.onnx)
   --hfov <deg|min,max> the camera's horizontal field of view, or the range of the cameras
@@ -66,7 +69,7 @@ export function describeIndex(dir: string, manifest: IndexManifest, tiles: TileR
     featuresLine(manifest),
     `partition  ${p.cells} non-empty cells of ${p.cellSizeM} m (grid ${p.cols}×${p.rows})`,
     `bounds     lat ${b.south.toFixed(COORD_DIGITS)}..${b.north.toFixed(COORD_DIGITS)}, lon ${b.west.toFixed(COORD_DIGITS)}..${b.east.toFixed(COORD_DIGITS)}`,
-    `imagery    ${manifest.imagery.path} (${manifest.imagery.images} image${manifest.imagery.images === 1 ? '' : 's'}, ${manifest.imagery.crs}, ${manifest.imagery.metersPerPixel.toFixed(2)} m/px)`,
+    `imagery    ${indexImageryPaths(dir, manifest).join(' + ')} (${manifest.imagery.images} image${manifest.imagery.images === 1 ? '' : 's'}, ${manifest.imagery.crs}, ${manifest.imagery.metersPerPixel.toFixed(2)} m/px)`,
     `source crs ${manifest.imagery.sourceCrs ?? manifest.imagery.crs}`,
     ...(manifest.build ? [coverageLine(manifest.tiles, manifest.build)] : []),
     `built      ${manifest.createdAt}`,
@@ -113,7 +116,7 @@ export const indexBuildCommand: Command = {
       {
         args: argv,
         options: {
-          imagery: { type: 'string' },
+          imagery: { type: 'string', multiple: true },
           out: { type: 'string' },
           model: { type: 'string' },
           altitudes: { type: 'string' },
@@ -132,10 +135,9 @@ export const indexBuildCommand: Command = {
       },
       BUILD_USAGE,
     );
-    if (!values.imagery) throw usageError('--imagery is required', BUILD_USAGE);
+    if (!values.imagery?.length) throw usageError('--imagery is required', BUILD_USAGE);
     if (!values.out) throw usageError('--out is required', BUILD_USAGE);
     const altitudesM = values.altitudes?.split(',').map((a) => numberOption('altitudes', a, undefined, BUILD_USAGE)!);
-    const progress = progressReporter({ label: 'embedding tiles', ...(values.progress ? { bar: true } : {}) });
     const started = Date.now();
     const manifest = await buildIndex({
       imagery: values.imagery,
@@ -152,12 +154,80 @@ export const indexBuildCommand: Command = {
       minCoverage: numberOption('min-coverage', values['min-coverage'], undefined, BUILD_USAGE),
       referenceFeatures: !values['no-features'],
       force: values.force ?? false,
-      // the bar counts this run's tiles, so that its rate and ETA are this run's
-      onProgress: (done, total, resumed) => (done === total ? (progress.update(done - resumed, total - resumed), progress.finish()) : progress.update(done - resumed, total - resumed)),
+      onProgress: barProgress(values.progress),
     });
-    const tiles = await readCatalog(values.out, manifest);
-    const lines = [...describeIndex(values.out, manifest, tiles), `took       ${((Date.now() - started) / MS_PER_S).toFixed(1)} s`];
-    process.stdout.write(lines.join('\n') + '\n');
+    await printSummary(values.out, manifest, started);
+    return 0;
+  },
+};
+
+async function printSummary(dir: string, manifest: IndexManifest, started: number): Promise<void> {
+  const tiles = await readCatalog(dir, manifest);
+  const lines = [...describeIndex(dir, manifest, tiles), `took       ${((Date.now() - started) / MS_PER_S).toFixed(1)} s`];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** The progress bar of a build or an add: it counts this run's tiles, so that its rate and ETA are this run's. */
+function barProgress(bar: boolean | undefined): (done: number, total: number, resumed: number) => void {
+  const progress = progressReporter({ label: 'embedding tiles', ...(bar ? { bar: true } : {}) });
+  return (done, total, resumed) => {
+    progress.update(done - resumed, total - resumed);
+    if (done === total) progress.finish();
+  };
+}
+
+const ADD_USAGE = `usage: geoloc index add <dir> --imagery <path> [options]
+
+Adds an imagery source (anything index build reads) to an existing index, on top of its
+sources where they overlap. Only the partition cells the new imagery touches are cut,
+embedded and get their reference features again; every other cell's files are kept as they
+are. The grid grows by whole cells where the new ground reaches past it (a cell keeps its
+ground; cell numbers follow the grown grid). An add that was killed continues where it
+stopped when run again. The index keeps its model, camera, band and settings.
+
+  --imagery <path>     the source to add (a raster or folder, in any CRS GDAL knows)
+  --model <onnx>       the model the index was built with (default: the embedded model)
+  --batch <n>          tiles per inference batch (default ${DEFAULT_BATCH_SIZE})
+  --workers <n>        embedding worker threads (default 1)
+  --min-coverage <0..1> a tile with a smaller share of valid pixels is a hole, as in the
+                       index's build (default ${DEFAULT_MIN_COVERAGE})
+  --progress           draw a progress bar even when stderr is not a terminal
+`;
+
+export const indexAddCommand: Command = {
+  name: ['index', 'add'],
+  summary: 'add imagery to an existing index, re-cutting only the cells it touches',
+  usage: ADD_USAGE,
+  async run(argv) {
+    const { values, positionals } = parseOptions(
+      {
+        args: argv,
+        allowPositionals: true,
+        options: {
+          imagery: { type: 'string' },
+          model: { type: 'string' },
+          batch: { type: 'string' },
+          workers: { type: 'string' },
+          'min-coverage': { type: 'string' },
+          progress: { type: 'boolean' },
+        },
+      },
+      ADD_USAGE,
+    );
+    if (positionals.length !== 1) throw usageError('index add takes one index folder', ADD_USAGE);
+    if (!values.imagery) throw usageError('--imagery is required', ADD_USAGE);
+    const dir = positionals[0]!;
+    const started = Date.now();
+    const manifest = await addImagery({
+      index: dir,
+      imagery: values.imagery,
+      modelPath: values.model ?? defaultModelPath(),
+      batchSize: integerOption('batch', values.batch, undefined, ADD_USAGE),
+      workers: integerOption('workers', values.workers, undefined, ADD_USAGE),
+      minCoverage: numberOption('min-coverage', values['min-coverage'], undefined, ADD_USAGE),
+      onProgress: barProgress(values.progress),
+    });
+    await printSummary(dir, manifest, started);
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 import type { Command } from './command';
-import { indexBuildCommand, indexInfoCommand } from '../../models/commands/indexBuild';
+import { indexAddCommand, indexBuildCommand, indexInfoCommand } from '../../models/commands/indexBuild';
 import { locateCommand } from '../../models/commands/locate';
 import { explainCommand } from './explain';
 import { evaluateCommand, exportCommand, trainCommand } from './training';
@@ -22,6 +22,7 @@ export const COMMANDS: Command[] = [
   evaluateCommand,
   exportCommand,
   indexBuildCommand,
+  indexAddCommand,
   indexInfoCommand,
   locateCommand,
   explainCommand,
