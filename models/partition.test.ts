@@ -1,5 +1,5 @@
 import { haversineMeters } from '../pipeline/geo/wgs84';
-import { cellBounds, cellOf, cellsTouching, makeGrid, regionContains, unionBounds } from './partition';
+import { cellBounds, cellOf, cellsTouching, growGrid, makeGrid, regionContains, renumberCell, unionBounds } from './partition';
 import { mulberry32 } from '../pipeline/core/random';
 
 const bounds = { west: 22.45, south: 60.39, east: 22.53, north: 60.43 };
@@ -65,5 +65,23 @@ describe('partition grid', () => {
   test('unionBounds handles more boxes than a call can take arguments (no argument spreading)', () => {
     const boxes = Array.from({ length: 300_000 }, (_, i) => ({ west: i, south: -i, east: i + 1, north: 1 }));
     expect(unionBounds(boxes)).toEqual({ west: 0, south: -299_999, east: 300_000, north: 1 });
+  });
+
+  test('a grown grid covers the new bounds and each old cell keeps its ground under its new number', () => {
+    const wider = { west: bounds.west - 0.013, south: bounds.south - 0.006, east: bounds.east + 0.02, north: bounds.north };
+    const grown = growGrid(grid, wider);
+    expect(grown.cols).toBeGreaterThan(grid.cols + 2);
+    expect(grown.rows).toBeGreaterThan(grid.rows);
+    const last = cellBounds(grown, grown.cols * grown.rows - 1);
+    expect(cellBounds(grown, 0).west).toBeLessThanOrEqual(wider.west);
+    expect(cellBounds(grown, 0).south).toBeLessThanOrEqual(wider.south);
+    expect(last.east).toBeGreaterThanOrEqual(wider.east);
+    for (let cell = 0; cell < grid.cols * grid.rows; cell++) {
+      const was = cellBounds(grid, cell);
+      const now = cellBounds(grown, renumberCell(grid, grown, cell));
+      for (const side of ['west', 'south', 'east', 'north'] as const) expect(now[side]).toBeCloseTo(was[side], 10);
+      expect(renumberCell(grown, grid, renumberCell(grid, grown, cell))).toBe(cell);
+    }
+    expect(growGrid(grid, bounds)).toEqual(grid);
   });
 });
