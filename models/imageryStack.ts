@@ -88,12 +88,10 @@ export function existingIndexImagery(dir: string, manifest: RecordedImagery): st
   const paths = indexImageryPaths(dir, manifest);
   if (paths.length === 0) throw new GeolocError('GEOLOC_ERR_IMAGERY_MANIFEST', `index ${dir} records no imagery; rebuild it with geoloc index build --imagery <path> --out ${dir} --force`);
   for (const path of paths) {
-    if (!existsSync(path)) {
-      throw new GeolocError(
-        'GEOLOC_ERR_INDEX_IMAGERY_MISSING',
-        `index ${dir} was built from imagery ${path}, which is gone; put it back at that path, or rebuild the index from the imagery that remains (geoloc index build ${paths.filter((p) => p !== path).map((p) => `--imagery ${p} `).join('')}--out ${dir} --force)`,
-      );
-    }
+    if (existsSync(path)) continue;
+    const others = paths.filter((p) => p !== path);
+    const rebuild = others.length > 0 ? `from the imagery that remains (geoloc index build ${others.map((p) => `--imagery ${p} `).join('')}--out ${dir} --force)` : `from other imagery (geoloc index build --imagery <path> --out ${dir} --force)`;
+    throw new GeolocError('GEOLOC_ERR_INDEX_IMAGERY_MISSING', `index ${dir} was built from imagery ${path}, which is gone; put it back at that path, or rebuild the index ${rebuild}`);
   }
   return paths;
 }

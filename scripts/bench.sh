@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, one after another, at the lengths the issues name (about 33 minutes in all).
+# Every benchmark, one after another, at the lengths the issues name (about 40 minutes in all).
 # Each prints ratios and percentiles against a baseline measured in the same run and writes
 # its JSON into bench/results/. BENCH_MINUTES shortens the two long soak runs.
 set -euo pipefail
@@ -10,6 +10,7 @@ load_minutes=${BENCH_MINUTES:-5}
 node dist/bench/tracking.js
 node dist/bench/outputs.js
 node dist/bench/index-search.js
+node dist/bench/index-add.js
 node dist/bench/matching.js
 node dist/bench/replay-throughput.js
 # The same at the product's model size: a random-initialised ViT-S/14 at 224 px (throughput does
