@@ -3,6 +3,8 @@
  * them and the feature method is the one that made them, else windows cut from its imagery at
  * run time (slower: each attempt extracts the window's features), which is said once.
  */
+import { existsSync } from 'node:fs';
+import { GeolocError } from '../pipeline/core/errors';
 import { openImagery } from './imagerySource';
 import { indexImageryPath, type IndexManifest } from './indexFiles';
 import type { FeatureMethod } from './localFeatures';
@@ -14,6 +16,22 @@ export async function openMapReference(dir: string, manifest: IndexManifest, met
   const stored = manifest.features?.extractor.name === method ? await ReferenceStore.open(dir, manifest) : undefined;
   if (stored) return stored;
   const why = manifest.features ? `its reference features are ${manifest.features.extractor.name}'s, not ${method}'s` : 'it has no reference features';
+  const imagery = indexImageryPath(dir, manifest);
+  if (!existsSync(imagery)) {
+    throw new GeolocError('GEOLOC_ERR_FILE_NOT_FOUND', `index ${dir}: ${why} and its imagery ${imagery} does not exist, so frames cannot be registered; restore the imagery, rebuild with reference features (${rebuildCommand(dir, manifest)}), or, for run and replay, localize by retrieval only with --no-register`);
+  }
   say(`[registration] index ${dir}: ${why}; map windows are cut from its imagery and their features extracted at each attempt (slower). Rebuild with reference features: ${rebuildCommand(dir, manifest)}`);
-  return new RuntimeWindows(new MapSampler(await openImagery(indexImageryPath(dir, manifest), say)));
+  return new RuntimeWindows(new MapSampler(await openImagery(imagery, say)));
+}
+
+/**
+ * What a still photo registers against: windows cut from the imagery at the photo's own
+ * resolution when the imagery is at hand, since the stored features were made for the video
+ * camera the index was built for (on the wildnav photos they gave a third of the inliers);
+ * the stored features otherwise.
+ */
+export async function openPhotoReference(dir: string, manifest: IndexManifest, method: FeatureMethod, say: (line: string) => void): Promise<MapReference> {
+  const imagery = indexImageryPath(dir, manifest);
+  if (!existsSync(imagery)) return openMapReference(dir, manifest, method, say);
+  return new RuntimeWindows(new MapSampler(await openImagery(imagery, say)));
 }
