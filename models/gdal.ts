@@ -3,6 +3,7 @@
  * models/gdal-native/build.sh). Loaded on first use, so commands that never read imagery
  * do not pay for it, and a missing build is one coded error saying how to make it.
  */
+import { createRequire } from 'node:module';
 import type { Dataset } from 'gdal-async';
 import { GeolocError } from '../pipeline/core/errors';
 
@@ -13,10 +14,29 @@ export const GDAL_CACHE_BYTES = 256 * 1024 * 1024;
 
 let loaded: Gdal | undefined;
 
+/** Set on gdal-async's native module once its JavaScript has wrapped the native methods. */
+const WRAPPED = Symbol.for('geoloc.gdal-async.wrapped');
+
+/**
+ * gdal-async's JavaScript wraps the methods of its native module, which a process loads
+ * once. Under a runner that gives each test file a module registry of its own, that
+ * JavaScript would run again and wrap the wrappers (every windowed read then ignores its
+ * buffer size), so once the native module is marked it is used as it stands.
+ */
+function loadGdalAsync(): Gdal {
+  const requireFromPackage = createRequire(require.resolve('gdal-async'));
+  const preGyp = requireFromPackage('@mapbox/node-pre-gyp') as { find(packageJson: string): string };
+  const native = require(preGyp.find(requireFromPackage.resolve('../package.json'))) as Gdal & { [WRAPPED]?: true };
+  if (native[WRAPPED]) return native;
+  const wrapped = require('gdal-async') as Gdal & { [WRAPPED]?: true };
+  wrapped[WRAPPED] = true;
+  return wrapped;
+}
+
 export function gdal(): Gdal {
   if (loaded) return loaded;
   try {
-    loaded = require('gdal-async') as Gdal;
+    loaded = loadGdalAsync();
   } catch (cause) {
     throw new GeolocError('GEOLOC_ERR_GDAL_UNAVAILABLE', `GDAL (gdal-async) could not be loaded: ${(cause as Error).message}; run make setup (it builds gdal-async against Debian's libgdal-dev)`, { cause });
   }

@@ -38,6 +38,6 @@ export async function warnIfCameraMisfits(facts: CameraFacts, logger: Logger): P
     code: 'GEOLOC_ERR_CAMERA_MISMATCH',
     message:
       `the camera does not fit the index ${facts.indexDir}: ${misfits.join('; ')}. Fixes will be poorer; rebuild the index for this camera with ` +
-      `geoloc index build --imagery <map> --out ${facts.indexDir} ${rebuildFlags(camera, altitudesM, observed)}, or set tracker.cameraFovDeg to the camera's`,
+      `geoloc index build --imagery <map> --out ${facts.indexDir} ${rebuildFlags(camera, altitudesM, observed)}, or give the camera's field of view (--hfov, --aspect) if it is not the one assumed`,
   });
 }

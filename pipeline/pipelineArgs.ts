@@ -4,6 +4,7 @@
  * PipelineConfig over the defaults and a --config file.
  */
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig, readConfigFile, resolveConfig } from './config';
+import { DEFAULT_CAMERA, parseAspect, shortSideFovDeg } from '../models/indexCamera';
 import { DEFAULT_NEAR_RADIUS_M, nearOption, numberOption } from './core/options';
 
 /** parseArgs definitions of the pipeline settings every localizing command takes. */
@@ -23,6 +24,8 @@ export const PIPELINE_ARG_OPTIONS = {
   register: { type: 'boolean' },
   near: { type: 'string' },
   radius: { type: 'string' },
+  hfov: { type: 'string' },
+  aspect: { type: 'string' },
 } as const;
 
 export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folder (geoloc index build)
@@ -43,6 +46,9 @@ export const PIPELINE_ARGS_USAGE = `  --index <dir>        satellite index folde
   --near <lat,lon>     where the flight starts (take-off point, last GNSS fix): the tracker
                        starts inside this circle instead of searching globally
   --radius <m>         radius of the --near circle (default ${DEFAULT_NEAR_RADIUS_M})
+  --hfov <deg>         the camera's horizontal field of view, as render and index build take it
+                       (sets tracker.cameraFovDeg, the view across the frame's shorter side)
+  --aspect <w:h>       the frame's aspect that --hfov spans (default 4:3)
 `;
 
 export type PipelineArgValues = Partial<Record<Exclude<keyof typeof PIPELINE_ARG_OPTIONS, 'cpu' | 'derotate' | 'register'>, string>> & { cpu?: boolean; derotate?: boolean; register?: boolean };
@@ -67,9 +73,11 @@ export function configFromArgs(values: PipelineArgValues, base: Partial<Pipeline
   if (values.derotate !== undefined) flags.derotate = values.derotate;
   if (values.register !== undefined) flags.register = values.register;
   const prior = nearOption(values.near, values.radius);
+  const hfovDeg = numberOption('hfov', values.hfov, undefined);
+  const cameraFovDeg = hfovDeg === undefined ? undefined : shortSideFovDeg(hfovDeg, values.aspect === undefined ? DEFAULT_CAMERA.aspect : parseAspect(values.aspect));
   const merged = { ...base, ...fromFile, ...flags };
-  // the flags' prior joins the tracker settings of the file rather than replacing them
-  if (prior) merged.tracker = { ...base.tracker, ...fromFile.tracker, prior };
+  // the flags' tracker settings join those of the file rather than replacing them
+  if (prior || cameraFovDeg !== undefined) merged.tracker = { ...base.tracker, ...fromFile.tracker, ...(prior ? { prior } : {}), ...(cameraFovDeg !== undefined ? { cameraFovDeg } : {}) };
   // the decoder's window grows with the batch, as the default's does
   if (merged.maxBatch !== undefined && merged.framesInFlight === undefined) merged.framesInFlight = merged.maxBatch * FRAMES_IN_FLIGHT_PER_BATCH;
   return resolveConfig(merged);

@@ -169,7 +169,8 @@ describe('bad input through geoloc run / replay / demo', () => {
     const long = join(dir, 'long-flight.mp4');
     execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-stream_loop', String(loops - 1), '-i', flight.video, '-c', 'copy', long]);
     const out = join(dir, 'terminated.jsonl');
-    const cli = startCli(['run', '--source', long, '--out', out, ...common()]);
+    // retrieval only: every frame read must drain to its fix within the grace period
+    const cli = startCli(['run', '--source', long, '--out', out, '--no-register', ...common()]);
     await waitFor(() => linesIn(out) >= 3, WAIT_MS, 'fixes before SIGTERM');
     const linesAtSignal = linesIn(out);
     cli.child.kill('SIGTERM');
@@ -208,7 +209,7 @@ describe('bad input through geoloc run / replay / demo', () => {
     expect(existsSync(join(dir, 'interrupted.html'))).toBe(false);
   });
 
-  test("an index whose imagery is gone: the replay's report is written, report.html is not, with a coded warning, exit 0", async () => {
+  test("an index whose imagery is gone: registration is refused with the way on; retrieval's report is written, report.html is not, with a coded warning, exit 0", async () => {
     const blind = join(dir, 'index-without-imagery');
     rmSync(blind, { recursive: true, force: true });
     cpSync(flight.index, blind, { recursive: true });
@@ -216,7 +217,13 @@ describe('bad input through geoloc run / replay / demo', () => {
     manifest.imagery = { ...manifest.imagery, path: undefined, sources: [{ path: join(dir, 'gone.png') }] };
     writeFileSync(join(blind, 'manifest.json'), JSON.stringify(manifest));
     const report = join(dir, 'blind.json');
-    const result = await runCli(['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--index', blind, '--model', flight.model, '--cpu']);
+    const replay = ['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--index', blind, '--model', flight.model, '--cpu'];
+    // this index has no reference features: registration would need the imagery, and says how to go on
+    const registering = await runCli(replay);
+    expectClean(registering);
+    expect(registering.code).toBe(1);
+    expect(registering.stderr).toMatch(/GEOLOC_ERR_INDEX_IMAGERY_MISSING: index .*no reference features and its imagery .*gone\.png is gone.*--no-register/);
+    const result = await runCli([...replay, '--no-register']);
     expectClean(result);
     expect(result.code).toBe(0);
     expect(JSON.parse(readFileSync(report, 'utf8')).fixesOut).toBeGreaterThan(0);

@@ -58,7 +58,7 @@ describe('geoloc run and replay on a synthetic flight', () => {
   test('replay writes the report: counts, smoothed and raw error percentiles, coverage, latency, identities', async () => {
     const report = join(out, 'report.json');
     const fixes = join(out, 'replay.jsonl');
-    const result = await runCli(['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--out', fixes, ...common()]);
+    const result = await runCli(['replay', flight.video, '--telemetry', flight.telemetry, '--report', report, '--out', fixes, '--no-register', ...common()]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('smoothed p50');
     const r = JSON.parse(readFileSync(report, 'utf8'));
@@ -78,7 +78,7 @@ describe('geoloc run and replay on a synthetic flight', () => {
       index: { dir: flight.index, tiles: expect.any(Number) },
       seed: null,
     });
-    // without --register every fix comes from retrieval (or the lost track), and nothing is registered
+    // with --no-register every fix comes from retrieval (or the lost track), and nothing is registered
     expect(r.methods.registered).toBe(0);
     expect(r.methods.retrieval + r.methods.lost).toBe(r.fixesOut);
     expect(r.registration).toBeUndefined();

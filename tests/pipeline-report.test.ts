@@ -160,6 +160,18 @@ describe('pipeline settings', () => {
     expect(configFromArgs({}).tracker.prior).toBeUndefined();
   });
 
+  test('--hfov and --aspect describe the camera as render does: tracker.cameraFovDeg is the view across the shorter side', () => {
+    // a 40° 4:3 camera sees 2·atan(tan 20° · 3/4) = 30.54° across its height
+    expect(configFromArgs({ hfov: '40' }).tracker.cameraFovDeg).toBeCloseTo(30.54, 2);
+    expect(configFromArgs({ hfov: '40', aspect: '1:1' }).tracker.cameraFovDeg).toBeCloseTo(40, 9);
+    const file = join(mkdtempSync(join(testArtifactsDir(), 'config-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ tracker: { particles: 500, cameraFovDeg: 70 } }));
+    expect(configFromArgs({ config: file, hfov: '60', aspect: '16:9' }).tracker).toMatchObject({ particles: 500, cameraFovDeg: expect.closeTo(35.98, 2) });
+    expect(configFromArgs({ config: file }).tracker.cameraFovDeg).toBe(70);
+    expect(() => configFromArgs({ hfov: 'wide' })).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_USAGE', message: expect.stringContaining('hfov') }));
+    expect(() => configFromArgs({ hfov: '40', aspect: '4:0' })).toThrow(expect.objectContaining({ code: 'GEOLOC_ERR_USAGE', message: expect.stringContaining('--aspect') }));
+  });
+
   test.each([
     [{ near: '46.5' }, '--near'],
     [{ near: '46.5,7.5,3' }, '--near'],

