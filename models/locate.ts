@@ -2,18 +2,18 @@
  * Localizes one still photo against the map: a list of places to look (a grid over a prior
  * circle, or the tiles retrieval proposes, best first), each tried at the headings the feature
  * method needs and the heights to expect, within a budget of registrations. The first that
- * reaches geometric consensus wins; none that does is an answer too, with the reason.
+ * reaches geometric consensus wins; with corroboration, so do two fits short of it from different
+ * windows that agree. None that does is an answer too, with the reason.
  */
 import { performance } from 'node:perf_hooks';
-import { LocalFrame, destination, type LatLon } from '../pipeline/geo/wgs84';
-import { focalPx } from './cameraPose';
+import { LocalFrame, destination, haversineMeters, type LatLon } from '../pipeline/geo/wgs84';
+import { focalPx, type Camera, type PoseUncertainty } from './cameraPose';
 import type { FeatureWorker } from './featureWorkerClient';
 import { isRotationInvariant, type LocalFeatures } from './localFeatures';
 import type { MapReference } from './mapReference';
 import type { WindowSpec } from './mapWindow';
 import { northUpFeatures } from './northUpPhoto';
-import { registerPhoto, type Registration, type RegistrationOptions, type Timing } from './registration';
-import type { PoseUncertainty } from './cameraPose';
+import { registerPhoto, type Fit, type Registration, type RegistrationOptions, type Timing } from './registration';
 
 export interface LocatePhoto {
   /** packed RGB at the size features are extracted at (see xfeatFit) */
@@ -39,6 +39,20 @@ export interface LocateOptions {
   /** most registrations tried before giving up */
   budget: number;
   registration: RegistrationOptions;
+  /** accept a fit short of the consensus when another window's fit agrees with it; unset: never */
+  corroboration?: CorroborationOptions;
+}
+
+/**
+ * Chance consensus at a look-alike place comes from one window's features and does not repeat
+ * at the same pose from another window; a true fit does. Two fits below the consensus, each
+ * with at least `minInliers` and past every geometric check, that agree within `agreeM` and
+ * `agreeDeg` are taken as one.
+ */
+export interface CorroborationOptions {
+  minInliers: number;
+  agreeM: number;
+  agreeDeg: number;
 }
 
 /** XFeat still matches a view turned about 20° from the map's orientation: 45° steps leave none further off than that */
@@ -47,6 +61,14 @@ export const DEFAULT_ROTATION_STEP_DEG = 45;
 export const DEFAULT_HEADING_TOLERANCE_DEG = 30;
 export const DEFAULT_WINDOW_MARGIN = 1.3;
 export const DEFAULT_BUDGET = 64;
+/**
+ * Measured with locate's windows (cut at the photo's resolution, prior 150 m): chance fits at
+ * places the photo does not show reached at most 12 inliers on the wildnav photos (14 priors),
+ * 17 on nadir renders of the Mandi map and 14 on the Mandi render's video frames (21 priors),
+ * and no two agreed even with a floor of 12; wildnav photo 1's true fits reached 25–50 from
+ * five windows, within 2 m and 3° of each other
+ */
+export const DEFAULT_CORROBORATION: CorroborationOptions = { minInliers: 20, agreeM: 5, agreeDeg: 5 };
 /** grid step over a prior circle, as a share of the footprint's shorter side: each point's window holds the photo somewhere */
 export const PRIOR_GRID_STEP = 0.75;
 
@@ -75,6 +97,8 @@ export interface Located {
   place: Place;
   attempts: number;
   timing: Timing;
+  /** a fit short of the consensus, corroborated by another window's: that one's inliers and how far apart they put the camera */
+  corroboratedBy?: { inliers: number; apartM: number };
 }
 
 export interface NotLocated {
@@ -134,62 +158,130 @@ export function headingsToTry(options: Pick<LocateOptions, 'headingDeg' | 'rotat
  */
 export async function locatePhoto(worker: FeatureWorker, reference: MapReference, photo: LocatePhoto, places: Place[], options: LocateOptions): Promise<Located | NotLocated> {
   const asTaken = reference.orientation === 'as-asked' ? await worker.extract(photo.rgb, photo.width, photo.height) : undefined;
-  const turned = new Map<number, LocalFeatures>();
-  const photoFeatures = async (headingDeg: number): Promise<LocalFeatures> => {
-    if (asTaken) return asTaken;
-    let f = turned.get(headingDeg);
-    if (!f) {
-      f = await northUpFeatures(worker, photo, headingDeg);
-      turned.set(headingDeg, f);
-    }
-    return f;
-  };
-  const camera = { width: photo.width, height: photo.height, hfovDeg: options.hfovDeg, pitchDeg: options.pitchDeg };
+  const search = new PhotoSearch(worker, reference, photo, options, asTaken);
   const headings = headingsToTry(options, isRotationInvariant(worker.method));
-  let attempts = 0;
   let placesTried = 0;
-  let best: NotLocated['best'];
   for (const place of places) {
-    if (attempts < options.budget) placesTried++;
+    if (search.attempts < options.budget) placesTried++;
     for (const heightM of place.heightM !== undefined ? [place.heightM] : options.heightsM) {
       for (const headingDeg of headings) {
-        if (attempts >= options.budget) return notLocated(`no registration within the budget of ${options.budget} attempts`, attempts, placesTried, best);
-        attempts++;
-        const window = windowFor(place, headingDeg, heightM, photo, options);
-        const started = performance.now();
-        const features = await photoFeatures(headingDeg);
-        const view = await reference.view(window, worker);
-        const result: Registration = await registerPhoto(worker, { features, camera }, view, heightM, options.registration, performance.now() - started);
-        if (result.ok) {
-          const frame = new LocalFrame(view.window.centre);
-          const at = (e: number, n: number) => {
-            const p = frame.fromEnu({ e, n, u: 0 });
-            return { lat: p.lat, lon: p.lon };
-          };
-          const position = at(result.pose.e, result.pose.n);
-          return {
-            ok: true,
-            ...position,
-            headingDeg: result.pose.headingDeg,
-            heightM: result.pose.heightM,
-            uncertainty: result.uncertainty,
-            inliers: result.inliers,
-            matches: result.matches,
-            reprojectionPx: result.reprojectionPx,
-            reprojectionM: result.reprojectionM,
-            footprint: result.pose.footprint.map((c) => at(c.e, c.n)),
-            inlierPairs: result.inlierPairs.map((p) => ({ x: p.x, y: p.y, ...at(p.e, p.n) })),
-            place,
-            attempts,
-            timing: result.timing,
-          };
-        }
-        if (!best || result.inliers > best.inliers) best = { place, headingDeg, inliers: result.inliers, matches: result.matches, reason: result.reason };
+        if (search.attempts >= options.budget) return notLocated(`no registration within the budget of ${options.budget} attempts`, search.attempts, placesTried, search.best);
+        const located = await search.tryAt(place, headingDeg, heightM);
+        if (located) return located;
       }
     }
   }
-  return notLocated(`no registration reached geometric consensus in ${attempts} attempt${attempts === 1 ? '' : 's'}`, attempts, placesTried, best);
+  return notLocated(`no registration reached geometric consensus in ${search.attempts} attempt${search.attempts === 1 ? '' : 's'}`, search.attempts, placesTried, search.best);
 }
+
+type Attempt = Located | { ok: false; tentative?: Located };
+
+/** The attempts of one photo: their count, the nearest miss, and the tentative fits kept for corroboration. */
+class PhotoSearch {
+  attempts = 0;
+  best: NotLocated['best'];
+  private readonly tentatives: Located[] = [];
+  private readonly turned = new Map<number, Promise<LocalFeatures>>();
+  private readonly camera: Camera;
+  private readonly registration: RegistrationOptions;
+
+  constructor(
+    private readonly worker: FeatureWorker,
+    private readonly reference: MapReference,
+    private readonly photo: LocatePhoto,
+    private readonly options: LocateOptions,
+    /** the photo's features as taken, when the reference turns its windows to the heading */
+    private readonly asTaken: LocalFeatures | undefined,
+  ) {
+    this.camera = { width: photo.width, height: photo.height, hfovDeg: options.hfovDeg, pitchDeg: options.pitchDeg };
+    const corroboration = options.corroboration;
+    this.registration = corroboration ? { ...options.registration, consensus: { ...options.registration.consensus, tentativeMinInliers: corroboration.minInliers } } : options.registration;
+  }
+
+  /**
+   * One attempt, and after a tentative fit a second at the fit's own place and heading: a
+   * different window, cut round the fit, that a true fit repeats in and a chance one does not.
+   */
+  async tryAt(place: Place, headingDeg: number, heightM: number): Promise<Located | undefined> {
+    const first = await this.register(place, headingDeg, heightM);
+    const found = this.judge(first);
+    if (found || first.ok || !first.tentative || this.attempts >= this.options.budget) return found;
+    const fit = first.tentative;
+    const recentred: Place = { lat: fit.lat, lon: fit.lon, source: `${place.source}, recentred on a tentative fit of ${fit.inliers} inliers` };
+    return this.judge(await this.register(recentred, fit.headingDeg, heightM));
+  }
+
+  /** A consensus, or a tentative fit an earlier one corroborates; a tentative fit is kept either way. */
+  private judge(outcome: Attempt): Located | undefined {
+    if (outcome.ok) return outcome;
+    if (!outcome.tentative) return undefined;
+    const agreed = this.corroborated(outcome.tentative);
+    this.tentatives.push(outcome.tentative);
+    return agreed;
+  }
+
+  private async register(place: Place, headingDeg: number, heightM: number): Promise<Attempt> {
+    this.attempts++;
+    const window = windowFor(place, headingDeg, heightM, this.photo, this.options);
+    const started = performance.now();
+    const features = await this.photoFeatures(headingDeg);
+    const view = await this.reference.view(window, this.worker);
+    const result: Registration = await registerPhoto(this.worker, { features, camera: this.camera }, view, heightM, this.registration, performance.now() - started);
+    if (result.ok) return locatedFrom(result, view.window, place, this.attempts);
+    if (!this.best || result.inliers > this.best.inliers) this.best = { place, headingDeg, inliers: result.inliers, matches: result.matches, reason: result.reason };
+    return { ok: false, ...(result.tentative ? { tentative: locatedFrom(result.tentative, view.window, place, this.attempts) } : {}) };
+  }
+
+  private photoFeatures(headingDeg: number): Promise<LocalFeatures> {
+    if (this.asTaken) return Promise.resolve(this.asTaken);
+    let f = this.turned.get(headingDeg);
+    if (!f) {
+      f = northUpFeatures(this.worker, this.photo, headingDeg);
+      this.turned.set(headingDeg, f);
+    }
+    return f;
+  }
+
+  /** The better of `fit` and a kept tentative fit that agrees with it, its radius holding both; none when none agrees. */
+  private corroborated(fit: Located): Located | undefined {
+    const { agreeM, agreeDeg } = this.options.corroboration!;
+    for (const other of this.tentatives) {
+      const apartM = haversineMeters(fit, other);
+      if (apartM > agreeM || Math.abs(signedDeg(fit.headingDeg - other.headingDeg)) > agreeDeg) continue;
+      const [better, worse] = fit.inliers >= other.inliers ? [fit, other] : [other, fit];
+      const radiusM = Math.max(better.uncertainty.radiusM, apartM);
+      return { ...better, uncertainty: { ...better.uncertainty, radiusM }, attempts: this.attempts, corroboratedBy: { inliers: worse.inliers, apartM } };
+    }
+    return undefined;
+  }
+}
+
+/** A fit's pose, footprint and inliers on the ground, from the window's metres east and north. */
+function locatedFrom(fit: Fit, window: WindowSpec, place: Place, attempts: number): Located {
+  const frame = new LocalFrame(window.centre);
+  const at = (e: number, n: number) => {
+    const p = frame.fromEnu({ e, n, u: 0 });
+    return { lat: p.lat, lon: p.lon };
+  };
+  return {
+    ok: true,
+    ...at(fit.pose.e, fit.pose.n),
+    headingDeg: fit.pose.headingDeg,
+    heightM: fit.pose.heightM,
+    uncertainty: fit.uncertainty,
+    inliers: fit.inliers,
+    matches: fit.matches,
+    reprojectionPx: fit.reprojectionPx,
+    reprojectionM: fit.reprojectionM,
+    footprint: fit.pose.footprint.map((c) => at(c.e, c.n)),
+    inlierPairs: fit.inlierPairs.map((p) => ({ x: p.x, y: p.y, ...at(p.e, p.n) })),
+    place,
+    attempts,
+    timing: fit.timing,
+  };
+}
+
+const signedDeg = (deg: number) => ((((deg + FULL_TURN_DEG / 2) % FULL_TURN_DEG) + FULL_TURN_DEG) % FULL_TURN_DEG) - FULL_TURN_DEG / 2;
 
 function notLocated(reason: string, attempts: number, placesTried: number, best: NotLocated['best']): NotLocated {
   return { ok: false, reason: best ? `${reason}; the best: ${best.reason}` : reason, attempts, placesTried, ...(best ? { best } : {}) };

@@ -19,6 +19,11 @@ export interface ConsensusOptions {
    * 15–33 inliers over the Mandi render's hills, the true place 45–830, a real wildnav photo 41
    */
   minInliers: number;
+  /**
+   * fewest inliers of a fit that passes every geometric check and is kept as tentative when it
+   * falls short of minInliers (see locate's corroboration); unset: no fit below minInliers is kept
+   */
+  tentativeMinInliers?: number;
   /** largest factor between the height a fit implies and the height the window was cut for */
   maxScaleFactor: number;
   /** largest ratio of the fit's two scales at the image centre, beyond what the pitch explains */
@@ -80,23 +85,24 @@ interface Evidence {
   timing: Timing;
 }
 
-export type Registration =
-  | (Evidence & {
-      ok: true;
-      /** photo pixels → window pixels */
-      homography: number[];
-      /** metres east and north of the window's centre */
-      pose: Pose;
-      /** the camera's tilt from straight down the pose assumes, degrees, and where it came from: the gimbal's report, or the fit itself where that pins it down better */
-      tiltDeg: number;
-      tiltFrom: 'telemetry' | 'fit';
-      uncertainty: PoseUncertainty;
-      reprojectionPx: number;
-      reprojectionM: number;
-      /** each inlier's photo pixel and where the fit puts it on the ground (metres east, north of the window's centre) */
-      inlierPairs: InlierPair[];
-    })
-  | (Evidence & { ok: false; reason: string });
+/** A fit that passed every geometric check: the pose it implies, with its uncertainty. */
+export type Fit = Evidence & {
+  /** photo pixels → window pixels */
+  homography: number[];
+  /** metres east and north of the window's centre */
+  pose: Pose;
+  /** the camera's tilt from straight down the pose assumes, degrees, and where it came from: the gimbal's report, or the fit itself where that pins it down better */
+  tiltDeg: number;
+  tiltFrom: 'telemetry' | 'fit';
+  uncertainty: PoseUncertainty;
+  reprojectionPx: number;
+  reprojectionM: number;
+  /** each inlier's photo pixel and where the fit puts it on the ground (metres east, north of the window's centre) */
+  inlierPairs: InlierPair[];
+};
+
+/** A consensus, or why not; a fit short of the consensus but above tentativeMinInliers comes with it as `tentative`. */
+export type Registration = (Fit & { ok: true }) | (Evidence & { ok: false; reason: string; tentative?: Fit });
 
 export interface InlierPair {
   x: number;
@@ -151,14 +157,16 @@ class WindowRegistration {
   async run(): Promise<Registration> {
     const { photo, window, options } = this;
     const { minInliers, maxScaleFactor, maxAnisotropy } = options.consensus;
+    // the fewest a fit needs to be looked at: a tentative one's, when those are kept
+    const needed = Math.min(minInliers, options.consensus.tentativeMinInliers ?? minInliers);
     const mapFeatures = this.reference.features;
-    if (photo.features.count < minInliers) return this.fail(`the photo has ${photo.features.count} local features, fewer than the ${minInliers} a fit needs (featureless: flat, blurred or dark)`);
-    if (mapFeatures.count < minInliers) return this.fail(`the map window has ${mapFeatures.count} local features, fewer than the ${minInliers} a fit needs`);
+    if (photo.features.count < needed) return this.fail(`the photo has ${photo.features.count} local features, fewer than the ${needed} a fit needs (featureless: flat, blurred or dark)`);
+    if (mapFeatures.count < needed) return this.fail(`the map window has ${mapFeatures.count} local features, fewer than the ${needed} a fit needs`);
     let t = performance.now();
     const m = await this.worker.match(photo.features, mapFeatures, options.match);
     this.timing.matchingMs = performance.now() - t;
     this.matches = m.count;
-    if (m.count < minInliers) return this.fail(`${m.count} mutual matches, fewer than the ${minInliers} inliers a fit needs`);
+    if (m.count < needed) return this.fail(`${m.count} mutual matches, fewer than the ${needed} inliers a fit needs`);
     const src = new Float64Array(2 * m.count);
     const dst = new Float64Array(2 * m.count);
     for (let i = 0; i < m.count; i++) {
@@ -169,7 +177,8 @@ class WindowRegistration {
     const fit = await this.worker.homography(src, dst, options.robust);
     this.inliers = fit.inliers.reduce((a, v) => a + v, 0);
     if (!fit.h) return this.done(t, this.fail(`OpenCV found no homography among ${m.count} matches`));
-    if (this.inliers < minInliers) return this.done(t, this.fail(`${this.inliers} inliers of ${m.count} matches, fewer than the ${minInliers} that make a consensus`));
+    const shortOfConsensus = `${this.inliers} inliers of ${m.count} matches, fewer than the ${minInliers} that make a consensus`;
+    if (this.inliers < needed) return this.done(t, this.fail(shortOfConsensus));
     const h = fit.h;
     const ground = (x: number, y: number) => {
       const p = applyHomography(h, x, y);
@@ -235,7 +244,9 @@ class WindowRegistration {
     const chosen = fitted ? free! : pose;
     const uncertainty = fitted ? withFittedTilt : withTelemetryTilt;
     this.timing.estimationMs = performance.now() - t;
-    return { ok: true, homography: h, pose: chosen, tiltDeg: fitted ? free!.tiltDeg : camera.pitchDeg, tiltFrom: fitted ? 'fit' : 'telemetry', uncertainty, reprojectionPx, reprojectionM: reprojectionPx * window.metersPerPixel, inlierPairs, matches: m.count, inliers: this.inliers, timing: this.timing };
+    const result: Fit = { homography: h, pose: chosen, tiltDeg: fitted ? free!.tiltDeg : camera.pitchDeg, tiltFrom: fitted ? 'fit' : 'telemetry', uncertainty, reprojectionPx, reprojectionM: reprojectionPx * window.metersPerPixel, inlierPairs, matches: m.count, inliers: this.inliers, timing: this.timing };
+    if (this.inliers < minInliers) return { ok: false, reason: shortOfConsensus, matches: m.count, inliers: this.inliers, timing: this.timing, tentative: result };
+    return { ok: true, ...result };
   }
 
   private done(started: number, result: Registration): Registration {

@@ -11,6 +11,7 @@ import { readManifest } from '../indexFiles';
 import { FEATURE_METHODS, type FeatureMethod } from '../localFeatures';
 import {
   DEFAULT_BUDGET,
+  DEFAULT_CORROBORATION,
   DEFAULT_HEADING_TOLERANCE_DEG,
   DEFAULT_ROTATION_STEP_DEG,
   DEFAULT_WINDOW_MARGIN,
@@ -80,6 +81,7 @@ export function locatedFeature(r: Located, method: FeatureMethod) {
       reprojectionErrorM: round(r.reprojectionM, 2),
       footprint: { type: 'Polygon' as const, coordinates: [ring] },
       proposedBy: r.place.source,
+      ...(r.corroboratedBy ? { corroboratedBy: { inliers: r.corroboratedBy.inliers, apartM: round(r.corroboratedBy.apartM, METRE_DIGITS) } } : {}),
       attempts: r.attempts,
       timingMs: { features: round(r.timing.featuresMs, 1), matching: round(r.timing.matchingMs, 1), estimation: round(r.timing.estimationMs, 1) },
     },
@@ -182,6 +184,7 @@ export const locateCommand: Command = {
           consensus: { ...DEFAULT_CONSENSUS, minInliers },
           uncertainty: { ...DEFAULT_UNCERTAINTY, mapSigmaM },
         },
+        corroboration: DEFAULT_CORROBORATION,
       });
       if (!result.ok) {
         say(`geoloc: GEOLOC_ERR_NOT_LOCATED: ${image} registered nowhere: ${result.reason}`);
