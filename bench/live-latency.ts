@@ -1,11 +1,13 @@
 /**
  * Live latency: the fixture video streamed in real time over loopback MPEG-TS (UDP) at its
- * 30 fps by an ffmpeg sender, localized at 5 fps with the embedded model, newest frame wins.
+ * 30 fps by an ffmpeg sender, localized at 5 fps with the embedded model, newest frame wins,
+ * each frame registered against the map (--no-register: retrieval only) with the flight's
+ * telemetry as priors, as `geoloc run --telemetry` does.
  * Reports latency from frame decoded to fix emitted (p50, p95; target p95 ≤ 250 ms), its drift
  * (first vs last minute), and RSS growth after warm-up (target ≤ 5%), against the model's own
  * single-frame inference time measured in the same run.
  *
- *   node dist/bench/live-latency.js [--minutes 10] [--video v.mp4] [--index dir] [--model m.onnx] [--fps 5]
+ *   node dist/bench/live-latency.js [--minutes 10] [--video v.mp4] [--telemetry t.srt] [--index dir] [--model m.onnx] [--fps 5] [--hfov 70] [--no-register]
  */
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -13,13 +15,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Subscription } from 'rxjs';
-import { openLocalizer } from '../pipeline/session';
+import { openLocalizer, telemetryPriors } from '../pipeline/session';
 import { localize, PipelineStats } from '../pipeline/localize';
 import { type LogRecord } from '../pipeline/core/log';
 import { repoRoot } from '../pipeline/core/paths';
 import { summarize } from '../pipeline/core/stats';
 import { imageTensorLength } from '../models/tensor';
-import { demoPaths } from '../fixtures/defaults';
+import { FIXTURE_CAMERA, demoPaths } from '../fixtures/defaults';
+import { readTelemetry } from '../pipeline/telemetry';
 import { configFromArgs } from '../pipeline/pipelineArgs';
 
 const TARGET_P95_MS = 250;
@@ -46,14 +49,20 @@ async function main(): Promise<void> {
     options: {
       minutes: { type: 'string', default: '10' },
       video: { type: 'string', default: demo.video },
+      telemetry: { type: 'string', default: demo.telemetry },
+      hfov: { type: 'string', default: String(FIXTURE_CAMERA.hfovDeg) },
+      register: { type: 'boolean', default: true },
       index: { type: 'string', default: demo.index },
       model: { type: 'string', default: demo.model },
       fps: { type: 'string', default: '5' },
       threads: { type: 'string' },
     },
+    allowNegative: true,
   });
   const durationMs = Number(values.minutes) * MS_PER_MINUTE;
-  const config = configFromArgs({ fps: values.fps, threads: values.threads, cpu: true, flight: 'bench-live' });
+  const config = configFromArgs({ fps: values.fps, threads: values.threads, hfov: values.hfov, register: values.register, cpu: true, flight: 'bench-live' });
+  const priorsAt = telemetryPriors(readTelemetry(values.telemetry).records);
+  const methods: Record<string, number> = {};
   const localizer = await openLocalizer(values.model, values.index, config, false);
 
   // the model's own time for one frame, the floor under any latency
@@ -75,10 +84,18 @@ async function main(): Promise<void> {
     subscription = localize(`udp://127.0.0.1:${port}`, config, {
       embedder: localizer.embedder,
       index: localizer.index,
+      registrar: localizer.registrar,
+      priorsAt,
       sinks: [stats],
       onProcessStart: () => (stats.decoderStarts += 1),
       logger: { log: (r: LogRecord) => void (r.code && warnings.push(`${r.code}: ${r.message}`)) },
-    }).subscribe({ next: (fix) => samples.push({ atMs: Date.now() - started, latencyMs: fix.latencyMs }), error: reject });
+    }).subscribe({
+      next: (fix) => {
+        samples.push({ atMs: Date.now() - started, latencyMs: fix.latencyMs });
+        methods[fix.estimate.method] = (methods[fix.estimate.method] ?? 0) + 1;
+      },
+      error: reject,
+    });
   });
   const sampler = setInterval(() => rss.push({ atMs: Date.now() - started, bytes: process.memoryUsage().rss }), RSS_SAMPLE_MS);
   try {
@@ -104,7 +121,9 @@ async function main(): Promise<void> {
     video: values.video,
     model: localizer.embedder.info.path,
     fps: config.fps,
+    register: config.register,
     fixes: stats.fixesOut,
+    methods,
     framesIn: stats.framesIn,
     droppedFrames: stats.droppedFrames,
     decoderStarts: stats.decoderStarts,
@@ -124,11 +143,11 @@ async function main(): Promise<void> {
   };
   const dir = join(repoRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `live-latency-${values.minutes}min.json`), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(dir, `live-latency-${values.minutes}min${config.register ? '' : '-retrieval'}.json`), JSON.stringify(result, null, 2) + '\n');
   const f = (v: number) => v.toFixed(1);
   process.stdout.write(
     [
-      `live latency over ${values.minutes} min (UDP MPEG-TS loopback, ${config.fps} fps localized): ${stats.fixesOut} fixes, ${stats.framesIn} frames, ${stats.droppedFrames} dropped`,
+      `live latency over ${values.minutes} min (UDP MPEG-TS loopback, ${config.fps} fps localized, ${config.register ? 'registration on' : 'retrieval only'}): ${stats.fixesOut} fixes (${Object.entries(methods).map(([m, n]) => `${m} ${n}`).join(', ')}), ${stats.framesIn} frames, ${stats.droppedFrames} dropped`,
       `  decoded → fix  p50 ${f(all.p50)} ms, p95 ${f(all.p95)} ms, max ${f(all.max)} ms (target p95 ≤ ${TARGET_P95_MS} ms: ${all.p95 <= TARGET_P95_MS ? 'PASS' : 'MISS'})`,
       `  vs inference   single-frame ONNX Runtime p50 ${f(single1.p50)} ms; latency p50 is ${f(result.latencyP50OverInference)}× that`,
       `  drift          first window p50 ${f(first.p50)} / p95 ${f(first.p95)} ms, last window p50 ${f(last.p50)} / p95 ${f(last.p95)} ms`,
