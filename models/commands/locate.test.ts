@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -16,6 +16,13 @@ const WORLD_INDEX = join(fixtureCacheDir(), 'index');
 const HFOV_DEG = 60;
 const ALTITUDE_M = 170;
 const SIZE = { width: 640, height: 480 };
+/** Gaussian blur of a fast pan, px: 5 still registers, 20 leaves next to no local features */
+const BLUR_SIGMA_PX = 20;
+/** "Exif\0\0": the TIFF header after it, and how much of it is overwritten */
+const EXIF_HEADER_BYTES = 6;
+const CORRUPTED_BYTES = 24;
+/** a fix this many 95% radii off the truth would be a confident wrong one */
+const CONFIDENT_MISS = 2;
 
 /** A nadir view of the synthetic world at a known pose, written as a PNG without EXIF. */
 async function renderPhoto(dir: string, name: string, pose: Pose): Promise<string> {
@@ -73,6 +80,46 @@ describe('geoloc locate on the synthetic world', () => {
     const elsewhere = await runCli(['locate', photo, '--near', near(destination(truth, 90, 700)), '--heading', '30', ...common]);
     expect(elsewhere.code).toBe(NOT_LOCATED_EXIT);
     expect(elsewhere.stderr).toMatch(/GEOLOC_ERR_NOT_LOCATED: .*inliers/);
+  });
+
+  test('motion blur, no heading, a wrong field of view, a corrupt EXIF: a fix about as near as its 95% radius says, or none with the reason', async () => {
+    const common = ['--index', WORLD_INDEX, '--altitude', String(ALTITUDE_M), '--near', near(truth), '--radius', '60'];
+    /**
+     * no confident wrong fix: one fix may miss its 95% radius (one in twenty should), but not by
+     * twice it (beyond 4σ of its own error); a refusal must say why
+     */
+    const honest = (r: { code: number | null; stdout: string; stderr: string }) => {
+      if (r.code === 0) {
+        const feature = JSON.parse(r.stdout);
+        const [lon, lat] = feature.geometry.coordinates;
+        expect(haversineMeters({ lat, lon }, truth)).toBeLessThanOrEqual(CONFIDENT_MISS * feature.properties.radiusM);
+      } else {
+        expect(r.code).toBe(NOT_LOCATED_EXIT);
+        expect(r.stderr).toMatch(/GEOLOC_ERR_NOT_LOCATED: .*registered nowhere: /);
+      }
+      return r.code;
+    };
+    for (const sigma of [BLUR_SIGMA_PX / 4, BLUR_SIGMA_PX]) {
+      const blurred = join(tmp, `blur-${sigma}.png`);
+      await sharp(photo).blur(sigma).toFile(blurred);
+      honest(await runCli(['locate', blurred, '--heading', '30', '--hfov', String(HFOV_DEG), ...common]));
+    }
+    // without a heading every rotation is tried: the photo still registers
+    expect(honest(await runCli(['locate', photo, '--hfov', String(HFOV_DEG), ...common]))).toBe(0);
+    // half the true field of view implies twice the height: refused by the height check
+    const narrow = await runCli(['locate', photo, '--heading', '30', '--hfov', String(HFOV_DEG / 2), ...common]);
+    expect(honest(narrow)).toBe(NOT_LOCATED_EXIT);
+    expect(narrow.stderr).toMatch(/implies a height/);
+    // an EXIF block whose header is garbage: located with the flags given, refused without --hfov
+    const jpeg = await sharp(photo).jpeg().withMetadata({ exif: { IFD0: { Make: 'geoloc-test' } } }).toBuffer();
+    const at = jpeg.indexOf(Buffer.from('Exif\0\0'));
+    expect(at).toBeGreaterThan(0);
+    const corrupt = join(tmp, 'corrupt-exif.jpg');
+    writeFileSync(corrupt, Buffer.from(jpeg).fill(0xff, at + EXIF_HEADER_BYTES, at + EXIF_HEADER_BYTES + CORRUPTED_BYTES));
+    expect(honest(await runCli(['locate', corrupt, '--heading', '30', '--hfov', String(HFOV_DEG), ...common]))).toBe(0);
+    const unknown = await runCli(['locate', corrupt, '--heading', '30', ...common]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/GEOLOC_ERR_HFOV_UNKNOWN: .*--hfov/);
   });
 
   test('a photo without EXIF and without --hfov is refused, naming the flag', async () => {
