@@ -8,6 +8,7 @@
  */
 import sharp from 'sharp';
 import type { Imagery } from '../models/imagerySource';
+import { readLevel, readPatch, type Patch } from '../models/patch';
 import { storedTile, type StoredTile } from '../models/storedTiles';
 import type { GeoBounds } from '../pipeline/geo/geoImage';
 import { MERCATOR_HALF_EXTENT_M, lonLatToMercator, mercatorToLonLat, mercatorScaleFactor, tileBounds } from '../pipeline/geo/webMercator';
@@ -21,6 +22,8 @@ const MAX_OVERZOOM = 2;
 const RGB = 3;
 const RGBA = 4;
 const OPAQUE = 255;
+/** a tile over a single source pixel still shows it: sampleBilinear clamps at the edges */
+const MIN_PATCH_SIDE_PX = 1;
 
 export interface TileAddress {
   z: number;
@@ -55,18 +58,6 @@ export function parseTilePath(pathname: string): TileAddress | undefined {
   const tilesPerSide = 2 ** z;
   if (z > MAX_TILE_ZOOM || x >= tilesPerSide || y >= tilesPerSide) return undefined;
   return { z, x, y };
-}
-
-/** Imagery pixels under a tile: `scaleX`/`scaleY` raster pixels each, from (left, top). */
-interface Patch {
-  left: number;
-  top: number;
-  scaleX: number;
-  scaleY: number;
-  width: number;
-  height: number;
-  rgb: Buffer;
-  valid: Uint8Array;
 }
 
 /** Ground metres of one tile pixel at the equator, zoom 0; Mercator metres of one at any latitude. */
@@ -127,23 +118,14 @@ export class TileSource {
     return { body: await sharp(rgba, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels: RGBA } }).png().toBuffer(), type: 'image/png' };
   }
 
-  /** The imagery pixels under the tile (one pixel of margin), read at the tile's level. */
-  private async patch(z: number, x: number, y: number): Promise<Patch | undefined> {
-    const { georef, width, height } = this.imagery;
+  /** The imagery pixels under the tile, read at the tile's level. */
+  private patch(z: number, x: number, y: number): Promise<Patch | undefined> {
     const b = tileBounds(z, x, y);
-    const corners = [georef.lonLatToPixel({ lat: b.north, lon: b.west }), georef.lonLatToPixel({ lat: b.south, lon: b.east })];
-    const left = Math.max(0, Math.floor(Math.min(...corners.map((c) => c.px))) - 1);
-    const top = Math.max(0, Math.floor(Math.min(...corners.map((c) => c.py))) - 1);
-    const right = Math.min(width, Math.ceil(Math.max(...corners.map((c) => c.px))) + 1);
-    const bottom = Math.min(height, Math.ceil(Math.max(...corners.map((c) => c.py))) + 1);
-    if (right - left < 1 || bottom - top < 1) return undefined;
+    const corners = [this.imagery.georef.lonLatToPixel({ lat: b.north, lon: b.west }), this.imagery.georef.lonLatToPixel({ lat: b.south, lon: b.east })];
     const tilePixelM = (EQUATOR_TILE_PIXEL_M * mercatorScaleFactor((b.north + b.south) / 2)) / 2 ** z;
-    const level = 2 ** Math.max(0, Math.floor(Math.log2(tilePixelM / this.imagery.metersPerPixel)));
-    const w = Math.max(1, Math.ceil((right - left) / level));
-    const h = Math.max(1, Math.ceil((bottom - top) / level));
-    const read = await this.imagery.read({ left, top, width: right - left, height: bottom - top }, w, h);
-    return { left, top, scaleX: (right - left) / w, scaleY: (bottom - top) / h, width: w, height: h, rgb: read.rgb, valid: read.valid };
+    return readPatch(this.imagery, corners.map((c) => c.px), corners.map((c) => c.py), readLevel(this.imagery, tilePixelM), MIN_PATCH_SIDE_PX);
   }
+
 }
 
 /**

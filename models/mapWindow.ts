@@ -6,7 +6,7 @@
  */
 import { LocalFrame, type LatLon } from '../pipeline/geo/wgs84';
 import type { Imagery } from './imagerySource';
-import { samplePatch, type Affine, type Patch } from './patch';
+import { readLevel, readPatch, samplePatch, type Affine, type Patch } from './patch';
 
 export interface WindowSpec {
   centre: LatLon;
@@ -45,6 +45,9 @@ export function windowToLatLon(w: WindowSpec, x: number, y: number, frame = new 
   return { lat: p.lat, lon: p.lon };
 }
 
+/** Bilinear sampling needs two pixels each way */
+const MIN_PATCH_SIDE_PX = 2;
+
 /**
  * Cuts windows out of imagery. Each window reads only the raster pixels under it, at the
  * coarsest power-of-two level still as fine as the window (GDAL averages, or takes the
@@ -74,23 +77,12 @@ export class MapSampler {
     return [(ex.px - o.px) / spec.width, (ey.px - o.px) / spec.height, o.px, (ex.py - o.py) / spec.width, (ey.py - o.py) / spec.height, o.py];
   }
 
-  /** The raster pixels under the window's outline (one pixel of margin), or undefined off the imagery. */
-  private async patch(t: Affine, spec: WindowSpec): Promise<Patch | undefined> {
-    const xs: number[] = [];
-    const ys: number[] = [];
-    for (const [x, y] of [[0, 0], [spec.width, 0], [0, spec.height], [spec.width, spec.height]] as const) {
-      xs.push(t[0] * x + t[1] * y + t[2]);
-      ys.push(t[3] * x + t[4] * y + t[5]);
-    }
-    const left = Math.max(0, Math.floor(Math.min(...xs)) - 1);
-    const top = Math.max(0, Math.floor(Math.min(...ys)) - 1);
-    const right = Math.min(this.imagery.width, Math.ceil(Math.max(...xs)) + 1);
-    const bottom = Math.min(this.imagery.height, Math.ceil(Math.max(...ys)) + 1);
-    if (right - left < 2 || bottom - top < 2) return undefined;
-    const level = 2 ** Math.max(0, Math.floor(Math.log2(spec.metersPerPixel / this.imagery.metersPerPixel)));
-    const w = Math.max(2, Math.ceil((right - left) / level));
-    const h = Math.max(2, Math.ceil((bottom - top) / level));
-    const read = await this.imagery.read({ left, top, width: right - left, height: bottom - top }, w, h);
-    return { left, top, scaleX: (right - left) / w, scaleY: (bottom - top) / h, width: w, height: h, rgb: read.rgb, valid: read.valid };
+  /** The raster pixels under the window's outline, or undefined off the imagery. */
+  private patch(t: Affine, spec: WindowSpec): Promise<Patch | undefined> {
+    const corners = [[0, 0], [spec.width, 0], [0, spec.height], [spec.width, spec.height]] as const;
+    const xs = corners.map(([x, y]) => t[0] * x + t[1] * y + t[2]);
+    const ys = corners.map(([x, y]) => t[3] * x + t[4] * y + t[5]);
+    return readPatch(this.imagery, xs, ys, readLevel(this.imagery, spec.metersPerPixel), MIN_PATCH_SIDE_PX);
   }
+
 }

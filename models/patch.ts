@@ -1,8 +1,9 @@
 /**
  * Imagery pixels read under a window (a patch), and sampling them into another grid through
  * an affine map, with supersampling where the grid is coarser than the patch. Map windows
- * for registration and index tiles are both cut this way.
+ * for registration, index tiles and the gateway's map tiles are all cut this way.
  */
+import type { Imagery } from './imagerySource';
 
 /** Affine coefficients [a, b, c, d, e, f]: raster px = a·x + b·y + c, py = d·x + e·y + f. */
 export type Affine = [number, number, number, number, number, number];
@@ -20,6 +21,29 @@ export interface Patch {
 }
 
 const RGB = 3;
+
+/**
+ * The imagery pixels under an outline given by its corners in raster pixels (one pixel of
+ * margin), read at `level` raster pixels to a patch pixel (GDAL averages, or takes the source's
+ * overviews), so memory follows the outline, not the image. Undefined when less than `minSide`
+ * pixels of it each way fall on the imagery.
+ */
+export async function readPatch(imagery: Imagery, xs: number[], ys: number[], level: number, minSide: number): Promise<Patch | undefined> {
+  const left = Math.max(0, Math.floor(Math.min(...xs)) - 1);
+  const top = Math.max(0, Math.floor(Math.min(...ys)) - 1);
+  const right = Math.min(imagery.width, Math.ceil(Math.max(...xs)) + 1);
+  const bottom = Math.min(imagery.height, Math.ceil(Math.max(...ys)) + 1);
+  if (right - left < minSide || bottom - top < minSide) return undefined;
+  const w = Math.max(minSide, Math.ceil((right - left) / level));
+  const h = Math.max(minSide, Math.ceil((bottom - top) / level));
+  const read = await imagery.read({ left, top, width: right - left, height: bottom - top }, w, h);
+  return { left, top, scaleX: (right - left) / w, scaleY: (bottom - top) / h, width: w, height: h, rgb: read.rgb, valid: read.valid };
+}
+
+/** The coarsest power-of-two reading level still as fine as `metersPerPixel` wanted. */
+export function readLevel(imagery: Pick<Imagery, 'metersPerPixel'>, metersPerPixel: number): number {
+  return 2 ** Math.max(0, Math.floor(Math.log2(metersPerPixel / imagery.metersPerPixel)));
+}
 
 /**
  * Averages samples² bilinear samples per output pixel; returns how many output pixels fell
