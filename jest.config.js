@@ -7,8 +7,9 @@ module.exports = {
   testEnvironment: '<rootDir>/dist/tests/support/hostRealmEnvironment.js',
   testTimeout: 120000,
   maxWorkers: 2,
-  // A worker is replaced after any test file that leaves it this large, in practice after
-  // each: native modules keep process state a new module registry cannot reset, and GDAL
-  // datasets left to the collector once their file's registry is gone crash the worker.
-  workerIdleMemoryLimit: '256MB',
+  // Every test file gets a fresh worker process (any heap exceeds this limit): native
+  // modules keep process state a new module registry cannot reset, and GDAL datasets left
+  // to the collector once their file's registry is gone crash the worker that runs the next
+  // file. Test files leave 30-45 MB of heap, so a limit in megabytes replaced almost none.
+  workerIdleMemoryLimit: '1KB',
 };
