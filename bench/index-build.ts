@@ -5,7 +5,9 @@
  *
  * Measured in one run, against targets:
  *   - peak RSS of the build process (target ≤ 1.5 GB)
- *   - tiles/s of the build ÷ images/s of the raw model in the same worker layout (≥ 0.8)
+ *   - tiles/s of the build ÷ images/s of the raw model in the same worker layout (≥ 0.8), and
+ *     the same for a build without the registration features (what the pipeline around the
+ *     embedding costs, apart from the feature pass)
  *   - a build killed at about 50% (SIGKILL) and rerun ends with an index identical to the
  *     uninterrupted build (every file but the manifest's createdAt)
  *   - time per 1,000 tiles: read, warp (the same windows read from the COG in its own UTM
@@ -21,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BATCH_SIZE, resolveSettings } from '../models/buildIndex';
+import type { BuildTiming } from '../models/embedCell';
 import { EmbedderPool } from '../models/embedderPool';
 import { gdal } from '../models/gdal';
 import { openImagery, windowReader } from '../models/imagerySource';
@@ -79,7 +82,7 @@ interface ChildResult {
   seconds: number;
   resumed: number;
   peakRssBytes: number;
-  timing: { readMs: number; embedMs: number; writeMs: number };
+  timing: BuildTiming;
   build: { planned: number; holes: number; unreadable: number };
 }
 
@@ -200,6 +203,14 @@ async function main(): Promise<void> {
   const tilesPerS = uninterrupted.build.planned / uninterrupted.seconds;
   process.stderr.write(`[bench] build: ${uninterrupted.tiles} tiles in ${uninterrupted.seconds.toFixed(1)} s, peak RSS ${(uninterrupted.peakRssBytes / GB).toFixed(2)} GB\n`);
 
+  // the same build without the registration features: what reading, warping and writing cost the embedding alone
+  const withoutFeatures = join(work, 'index-without-features');
+  rmSync(withoutFeatures, { recursive: true, force: true });
+  const embeddingOnly = await buildInChild({ ...base, out: withoutFeatures, referenceFeatures: false });
+  if (embeddingOnly === 'killed') throw new Error('the build without features was killed');
+  const embeddingOnlyTilesPerS = embeddingOnly.build.planned / embeddingOnly.seconds;
+  rmSync(withoutFeatures, { recursive: true, force: true });
+
   const killed = await buildInChild({ ...base, out: resumed }, KILL_AT);
   const rerun = await buildInChild({ ...base, out: resumed, force: false });
   if (rerun === 'killed') throw new Error('the rerun was killed');
@@ -217,6 +228,7 @@ async function main(): Promise<void> {
     build: uninterrupted,
     tilesPerS,
     ratio: tilesPerS / rawPerS,
+    withoutFeatures: { seconds: embeddingOnly.seconds, timing: embeddingOnly.timing, peakRssBytes: embeddingOnly.peakRssBytes, tilesPerS: embeddingOnlyTilesPerS, ratio: embeddingOnlyTilesPerS / rawPerS },
     msPer1000Tiles: {
       read: rawMs * PER_TILES,
       warp: (warpedMs - rawMs) * PER_TILES,
@@ -240,6 +252,8 @@ async function main(): Promise<void> {
       `orthophoto      ${sizeKm} km × ${sizeKm} km at ${values['m-per-px']} m/px, COG in ${values.crs}: ${uninterrupted.build.planned} tiles planned, ${uninterrupted.tiles} kept`,
       `peak RSS        ${(uninterrupted.peakRssBytes / GB).toFixed(2)} GB (target ≤ ${TARGET_PEAK_RSS_BYTES / GB} GB) ${result.targets.peakRss.met ? 'met' : 'MISSED'}`,
       `throughput      ${tilesPerS.toFixed(1)} tiles/s ÷ raw ${rawPerS.toFixed(1)} images/s = ${result.ratio.toFixed(2)} (target ≥ ${TARGET_RATIO}) ${result.targets.ratio.met ? 'met' : 'MISSED'}`,
+      `  features off  ${embeddingOnlyTilesPerS.toFixed(1)} tiles/s = ${(embeddingOnlyTilesPerS / rawPerS).toFixed(2)} of raw (reading, warping and writing around the embedding alone)`,
+      `  features      ${(uninterrupted.timing.featuresMs / MS_PER_S).toFixed(1)} s extracting the cells' XFeat features, alongside ${(uninterrupted.timing.embedMs / MS_PER_S / workers).toFixed(1)} s of embedding per worker`,
       `killed at ${KILL_AT * 100}%    rerun resumed ${rerun.resumed} tiles, finished in ${rerun.seconds.toFixed(1)} s; ${differences.length === 0 ? 'identical to the uninterrupted build' : `differs in ${differences.join(', ')}`} ${result.targets.identicalAfterKill.met ? 'met' : 'MISSED'}`,
       `per 1000 tiles  read ${k.read.toFixed(0)} ms, warp ${k.warp.toFixed(0)} ms, embed ${k.embedWorkerTime.toFixed(0)} ms (worker time), write ${k.write.toFixed(0)} ms; wall ${k.wall.toFixed(0)} ms`,
     ].join('\n') + '\n',

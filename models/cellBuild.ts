@@ -1,14 +1,15 @@
 /**
  * The per-cell step that both building an index and adding imagery to one run: for each
  * partition cell still to do, its tiles read (one window per scale, the next cell's read
- * while this one's are embedded), embedded by the pool's workers, its reference features
- * extracted, its FAISS file written and the cell recorded as done in the resumable build
- * folder (BuildWork); then every done cell assembled into the index, swapped in for `out`.
+ * while this one's are embedded), embedded by the pool's workers while its reference
+ * features are extracted in a worker of their own, its FAISS file written and the cell
+ * recorded as done in the resumable build folder (BuildWork); then every done cell
+ * assembled into the index, swapped in for `out`.
  */
 import type { GeoBounds } from '../pipeline/geo/geoImage';
 import type { BuildWork } from './buildWork';
 import { readCellTiles, type TilePixels } from './cellTiles';
-import { embedCell, type BuildTiming } from './embedCell';
+import { embedCell, keptTile, type BuildTiming } from './embedCell';
 import { EmbedderPool } from './embedderPool';
 import type { IndexManifest } from './indexFiles';
 import { assembleIndex, writeCellVectors, type IndexMeta } from './indexWriter';
@@ -66,6 +67,7 @@ export async function buildCells(o: CellBuildOptions, meta: Omit<IndexMeta, 'bui
   const writer = await startIndexWorker(`index writer for ${o.out}`);
   const features = o.featureResolutions ? await ReferenceFeaturePass.start(new MapSampler(imagery), o.featureResolutions) : undefined;
   let next: Promise<TilePixels[]> | undefined;
+  let featuring: Promise<void> | undefined;
   try {
     log(`[index] embedding ${remaining} tiles in ${todo.length} cells with ${model.backbone} ${model.version} (${model.dim}-d) on ${pool.provider}, ${pool.size} worker${pool.size === 1 ? '' : 's'}`);
     let done = resumed;
@@ -81,6 +83,13 @@ export async function buildCells(o: CellBuildOptions, meta: Omit<IndexMeta, 'bui
     for (const [i, cell] of todo.entries()) {
       const tiles = await next!;
       next = i + 1 < todo.length ? read(todo[i + 1]!) : undefined;
+      const bounds = cellBounds(o.grid, cell);
+      // the cell's features are extracted in their own worker while its tiles are embedded
+      if (features && tiles.some((t) => keptTile(t, o.minCoverage))) {
+        const started = performance.now();
+        featuring = features.cell(work.dir, cell, bounds).finally(() => (timing.featuresMs += performance.now() - started));
+        featuring.catch(() => undefined);
+      }
       const embedded = await embedCell(pool, tiles, {
         batchSize: o.batchSize,
         minCoverage: o.minCoverage,
@@ -88,12 +97,8 @@ export async function buildCells(o: CellBuildOptions, meta: Omit<IndexMeta, 'bui
         log,
         onTiles: (n) => o.onProgress?.((done += n), planned, resumed),
       });
-      const bounds = cellBounds(o.grid, cell);
-      if (features && embedded.tiles.length > 0) {
-        const started = performance.now();
-        await features.cell(work.dir, cell, bounds);
-        timing.featuresMs += performance.now() - started;
-      }
+      await featuring;
+      featuring = undefined;
       await o.cellStep?.({ cell, bounds, tiles: embedded.tiles, imagery, dir: work.dir });
       const started = performance.now();
       if (embedded.tiles.length > 0) await writeCellVectors(writer, work.faissPath(cell), model.dim, embedded.vectors);
@@ -101,8 +106,8 @@ export async function buildCells(o: CellBuildOptions, meta: Omit<IndexMeta, 'bui
       timing.writeMs += performance.now() - started;
     }
   } finally {
-    // a read still in flight must end before its dataset is closed
-    await next?.catch(() => undefined);
+    // a read still in flight must end before its dataset is closed, features before their worker
+    await Promise.all([next?.catch(() => undefined), featuring?.catch(() => undefined)]);
     await Promise.all([pool.close(), writer.close(), features?.close()]);
   }
   o.onTiming?.(timing);

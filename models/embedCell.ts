@@ -19,7 +19,7 @@ export interface CellEmbedding {
 export interface BuildTiming {
   readMs: number;
   embedMs: number;
-  /** the cells' reference features, extracted after their tiles are embedded */
+  /** the cells' reference features, extracted while their tiles are embedded (wall time, overlapping embedMs) */
   featuresMs: number;
   writeMs: number;
 }
@@ -35,6 +35,11 @@ export interface EmbedCellOptions {
 }
 
 const RGB = 3;
+
+/** Whether a tile is embedded: it was read, and enough of it is imagery (else it is a hole). */
+export function keptTile(tile: TilePixels, minCoverage: number): boolean {
+  return !('unreadable' in tile) && tile.coverage >= minCoverage;
+}
 
 export async function embedCell(pool: EmbedderPool, tiles: TilePixels[], o: EmbedCellOptions): Promise<CellEmbedding> {
   const [height, width] = pool.info.inputSize;
@@ -73,7 +78,7 @@ export async function embedCell(pool: EmbedderPool, tiles: TilePixels[], o: Embe
       o.log(`[index] ${tile.unreadable.code}: ${tile.unreadable.message}`);
       continue;
     }
-    if (tile.coverage < o.minCoverage) {
+    if (!keptTile(tile, o.minCoverage)) {
       holes += 1;
       continue;
     }

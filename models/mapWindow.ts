@@ -6,7 +6,7 @@
  */
 import { LocalFrame, type LatLon } from '../pipeline/geo/wgs84';
 import type { Imagery } from './imagerySource';
-import { readLevel, readPatch, samplePatch, type Affine, type Patch } from './patch';
+import { readLevel, readPatch, samplePatch, type Affine } from './patch';
 
 export interface WindowSpec {
   centre: LatLon;
@@ -57,16 +57,39 @@ export class MapSampler {
   constructor(readonly imagery: Imagery) {}
 
   async window(spec: WindowSpec): Promise<MapWindow> {
-    const { width, height } = spec;
-    const rgb = new Uint8Array(width * height * RGB);
-    const t = this.affineTo(spec, new LocalFrame(spec.centre));
-    const patch = await this.patch(t, spec);
-    let covered = 0;
-    if (patch) {
-      const samples = Math.min(MAX_SUPERSAMPLE, Math.max(1, Math.ceil(spec.metersPerPixel / (this.imagery.metersPerPixel * patch.scaleX))));
-      covered = samplePatch(t, patch, samples, rgb, width, height);
-    }
-    return { ...spec, rgb, coverage: covered / (width * height) };
+    return (await this.windows([spec]))[0]!;
+  }
+
+  /**
+   * Windows of one ground resolution cut from a single read of the raster pixels under all of
+   * them: neighbouring windows share their edges, and one read decodes and warps each source
+   * block once instead of once per window. Memory follows the windows' union, so callers pass
+   * windows that lie together (one partition cell's, say).
+   */
+  async windows(specs: WindowSpec[]): Promise<MapWindow[]> {
+    if (specs.length === 0) return [];
+    const metersPerPixel = specs[0]!.metersPerPixel;
+    if (specs.some((s) => s.metersPerPixel !== metersPerPixel)) throw new Error('MapSampler.windows takes windows of one ground resolution');
+    const transforms = specs.map((spec) => this.affineTo(spec, new LocalFrame(spec.centre)));
+    const xs: number[] = [];
+    const ys: number[] = [];
+    specs.forEach((spec, i) => {
+      const t = transforms[i]!;
+      for (const [x, y] of [[0, 0], [spec.width, 0], [0, spec.height], [spec.width, spec.height]] as const) {
+        xs.push(t[0] * x + t[1] * y + t[2]);
+        ys.push(t[3] * x + t[4] * y + t[5]);
+      }
+    });
+    const patch = await readPatch(this.imagery, xs, ys, readLevel(this.imagery, metersPerPixel), MIN_PATCH_SIDE_PX);
+    return specs.map((spec, i) => {
+      const rgb = new Uint8Array(spec.width * spec.height * RGB);
+      let covered = 0;
+      if (patch) {
+        const samples = Math.min(MAX_SUPERSAMPLE, Math.max(1, Math.ceil(spec.metersPerPixel / (this.imagery.metersPerPixel * patch.scaleX))));
+        covered = samplePatch(transforms[i]!, patch, samples, rgb, spec.width, spec.height);
+      }
+      return { ...spec, rgb, coverage: covered / (spec.width * spec.height) };
+    });
   }
 
   private affineTo(spec: WindowSpec, frame: LocalFrame): Affine {
@@ -76,13 +99,4 @@ export class MapSampler {
     const ey = at(0, spec.height);
     return [(ex.px - o.px) / spec.width, (ey.px - o.px) / spec.height, o.px, (ex.py - o.py) / spec.width, (ey.py - o.py) / spec.height, o.py];
   }
-
-  /** The raster pixels under the window's outline, or undefined off the imagery. */
-  private patch(t: Affine, spec: WindowSpec): Promise<Patch | undefined> {
-    const corners = [[0, 0], [spec.width, 0], [0, spec.height], [spec.width, spec.height]] as const;
-    const xs = corners.map(([x, y]) => t[0] * x + t[1] * y + t[2]);
-    const ys = corners.map(([x, y]) => t[3] * x + t[4] * y + t[5]);
-    return readPatch(this.imagery, xs, ys, readLevel(this.imagery, spec.metersPerPixel), MIN_PATCH_SIDE_PX);
-  }
-
 }

@@ -19,6 +19,7 @@ import type { GeoBounds } from '../pipeline/geo/geoImage';
 import { LocalFrame, METERS_PER_DEGREE } from '../pipeline/geo/wgs84';
 import { FeatureWorker } from './featureWorkerClient';
 import type { IndexCamera } from './indexCamera';
+import type { LocalFeatures } from './localFeatures';
 import { windowToLatLon, type MapSampler, type MapWindow, type WindowSpec } from './mapWindow';
 import { XFEAT_DIM, XFEAT_INPUT_HEIGHT, XFEAT_INPUT_WIDTH, xfeatFit, xfeatModelPath } from './xfeat';
 
@@ -80,6 +81,8 @@ const EDGE_PX = 16;
 export const DEFAULT_FEATURE_SCALE_STEP = 1.25;
 /** Ground no raster covers is black: a keypoint with black this near is the imagery's edge, not the ground's. */
 const UNCOVERED_PROBE_PX = 6;
+/** windows handed to the feature worker before the oldest is waited for: one being extracted, one queued */
+const EXTRACTIONS_IN_FLIGHT = 2;
 const RGB = 3;
 const F64 = 8;
 const F32 = 4;
@@ -126,6 +129,8 @@ export function featureResolutions(camera: IndexCamera, altitudesM: number[], wi
  * The features of the ground inside `bounds` at `metersPerPixel`: north-up windows laid so that
  * their inner parts (all but `EDGE_PX` on each side) tile the cell; each keypoint is kept by the
  * window whose inner part holds it, and only inside the cell, so no point is stored twice.
+ * A row of windows is read at once; the worker extracts one window while the next is sent and
+ * the one before is sorted, so neither the worker nor this thread waits on the other.
  */
 export async function extractCellFeatures(worker: FeatureWorker, sampler: MapSampler, bounds: GeoBounds, metersPerPixel: number): Promise<CellFeatures> {
   const centre = { lat: (bounds.south + bounds.north) / 2, lon: (bounds.west + bounds.east) / 2 };
@@ -138,45 +143,69 @@ export async function extractCellFeatures(worker: FeatureWorker, sampler: MapSam
   const across = Math.ceil(widthM / innerW);
   const down = Math.ceil(heightM / innerH);
   const parts: CellFeatures[] = [];
+  const inFlight: { window: MapWindow; features: Promise<LocalFeatures> }[] = [];
+  const settleOldest = async () => {
+    const { window, features } = inFlight.shift()!;
+    parts.push(keptInside(window, await features, bounds));
+  };
   for (let j = 0; j < down; j++) {
-    for (let i = 0; i < across; i++) {
-      const e = -widthM / 2 + (i + 0.5) * innerW;
-      const n = -heightM / 2 + (j + 0.5) * innerH;
-      const at = frame.fromEnu({ e, n, u: 0 });
-      const spec = { centre: { lat: at.lat, lon: at.lon }, headingDeg: 0, metersPerPixel, width, height };
-      const window = await readWindow(sampler, spec);
+    const row = Array.from({ length: across }, (_, i): WindowSpec => {
+      const at = frame.fromEnu({ e: -widthM / 2 + (i + 0.5) * innerW, n: -heightM / 2 + (j + 0.5) * innerH, u: 0 });
+      return { centre: { lat: at.lat, lon: at.lon }, headingDeg: 0, metersPerPixel, width, height };
+    });
+    for (const window of await readWindows(sampler, row)) {
       if (!window || window.coverage === 0) continue;
-      const f = await worker.extract(window.rgb, width, height);
-      const keep: number[] = [];
-      const latLon: number[] = [];
-      for (let k = 0; k < f.count; k++) {
-        const x = f.keypoints[2 * k]!;
-        const y = f.keypoints[2 * k + 1]!;
-        if (x < EDGE_PX || x >= width - EDGE_PX || y < EDGE_PX || y >= height - EDGE_PX || nearUncovered(window.rgb, width, height, x, y)) continue;
-        const p = windowToLatLon(spec, x, y);
-        if (p.lat < bounds.south || p.lat >= bounds.north || p.lon < bounds.west || p.lon >= bounds.east) continue;
-        keep.push(k);
-        latLon.push(p.lat, p.lon);
-      }
-      const descriptors = new Float32Array(keep.length * XFEAT_DIM);
-      keep.forEach((k, r) => descriptors.set((f.descriptors as Float32Array).subarray(k * XFEAT_DIM, (k + 1) * XFEAT_DIM), r * XFEAT_DIM));
-      parts.push({ count: keep.length, latLon: Float64Array.from(latLon), scores: Float32Array.from(keep, (k) => f.scores[k]!), descriptors });
+      const features = worker.extract(window.rgb, width, height);
+      // a failure surfaces when its turn to be settled comes; until then it is not unhandled
+      features.catch(() => undefined);
+      inFlight.push({ window, features });
+      if (inFlight.length > EXTRACTIONS_IN_FLIGHT) await settleOldest();
     }
   }
+  while (inFlight.length > 0) await settleOldest();
   return concatFeatures(parts);
 }
 
-/**
- * A window of the map, or none where it crosses an unreadable block of the imagery: the tiles
- * there are skipped and counted by the build already, and the map has no features there.
- */
-async function readWindow(sampler: MapSampler, spec: WindowSpec): Promise<MapWindow | undefined> {
-  try {
-    return await sampler.window(spec);
-  } catch (err) {
-    if (isGeolocError(err) && err.code === 'GEOLOC_ERR_IMAGERY_CORRUPT_TILE') return undefined;
-    throw err;
+/** The keypoints of a window that lie in its inner part, away from uncovered ground, and inside the cell. */
+function keptInside(window: MapWindow, f: LocalFeatures, bounds: GeoBounds): CellFeatures {
+  const { width, height } = window;
+  const keep: number[] = [];
+  const latLon: number[] = [];
+  for (let k = 0; k < f.count; k++) {
+    const x = f.keypoints[2 * k]!;
+    const y = f.keypoints[2 * k + 1]!;
+    if (x < EDGE_PX || x >= width - EDGE_PX || y < EDGE_PX || y >= height - EDGE_PX || nearUncovered(window.rgb, width, height, x, y)) continue;
+    const p = windowToLatLon(window, x, y);
+    if (p.lat < bounds.south || p.lat >= bounds.north || p.lon < bounds.west || p.lon >= bounds.east) continue;
+    keep.push(k);
+    latLon.push(p.lat, p.lon);
   }
+  const descriptors = new Float32Array(keep.length * XFEAT_DIM);
+  keep.forEach((k, r) => descriptors.set((f.descriptors as Float32Array).subarray(k * XFEAT_DIM, (k + 1) * XFEAT_DIM), r * XFEAT_DIM));
+  return { count: keep.length, latLon: Float64Array.from(latLon), scores: Float32Array.from(keep, (k) => f.scores[k]!), descriptors };
+}
+
+/**
+ * Windows of the map, with none where one crosses an unreadable block of the imagery: the tiles
+ * there are skipped and counted by the build already, and the map has no features there. A read
+ * of the whole row that meets a bad block is retried window by window, so only its windows are lost.
+ */
+async function readWindows(sampler: MapSampler, specs: WindowSpec[]): Promise<(MapWindow | undefined)[]> {
+  try {
+    return await sampler.windows(specs);
+  } catch (err) {
+    if (!isGeolocError(err, 'GEOLOC_ERR_IMAGERY_CORRUPT_TILE')) throw err;
+  }
+  const windows: (MapWindow | undefined)[] = [];
+  for (const spec of specs) {
+    try {
+      windows.push(await sampler.window(spec));
+    } catch (err) {
+      if (!isGeolocError(err, 'GEOLOC_ERR_IMAGERY_CORRUPT_TILE')) throw err;
+      windows.push(undefined);
+    }
+  }
+  return windows;
 }
 
 function nearUncovered(rgb: Uint8Array, width: number, height: number, x: number, y: number): boolean {
