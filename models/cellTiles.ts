@@ -1,30 +1,41 @@
 /**
  * The pixels of one partition cell's tiles at the model's input size, read with one window
- * per scale: the ground under all the cell's tiles of that scale, at the coarsest integer
- * level that still gives each tile at least the input size (GDAL averages, or takes the
- * source's overviews, and warps once). Each tile is then sampled from that patch. Neighbouring
- * tiles overlap, so this reads and warps each pixel once instead of once per tile; memory is
- * bounded by the cell, not by the image. A window that cannot be read (a corrupt block)
- * falls back to reading its tiles one by one, so only the tiles over the bad block are lost.
+ * per scale: the ground under all the cell's tiles of that scale, resampled by GDAL (area
+ * average, or the source's overviews, and warped once) to the grid on which a tile is exactly
+ * the input size. The tiles of a scale lie on one lattice of that grid, so each is then a crop,
+ * off by at most half an input pixel from its planned place: neighbouring tiles overlap, and
+ * this reads, warps and resamples each pixel once instead of once per tile. Memory is bounded
+ * by the cell, not by the image. A window that cannot be read (a corrupt block) falls back to
+ * reading its tiles one by one, so only the tiles over the bad block are lost.
  */
 import { GeolocError, isGeolocError } from '../pipeline/core/errors';
 import type { Imagery } from './imagerySource';
-import { samplePatch, type Patch } from './patch';
 import type { PixelRect, TilePlan } from './tiling';
 
 export type TilePixels = { plan: TilePlan; rgb: Uint8Array; coverage: number } | { plan: TilePlan; unreadable: GeolocError };
 
 const RGB = 3;
-/** one bilinear sample per tile pixel: the patch is at most twice as fine, GDAL averaged it down to there */
-const SAMPLES = 1;
 
-/** The rectangle around all, `margin` pixels wider each way (so tile edges sample inside it), within the raster. */
-function union(rects: PixelRect[], margin: number, width: number, height: number): PixelRect {
-  const left = Math.max(0, Math.min(...rects.map((r) => r.left)) - margin);
-  const top = Math.max(0, Math.min(...rects.map((r) => r.top)) - margin);
-  const right = Math.min(width, Math.max(...rects.map((r) => r.left + r.width)) + margin);
-  const bottom = Math.min(height, Math.max(...rects.map((r) => r.top + r.height)) + margin);
+/** The rectangle around all, within the raster. */
+function union(rects: PixelRect[], width: number, height: number): PixelRect {
+  const left = Math.max(0, Math.min(...rects.map((r) => r.left)));
+  const top = Math.max(0, Math.min(...rects.map((r) => r.top)));
+  const right = Math.min(width, Math.max(...rects.map((r) => r.left + r.width)));
+  const bottom = Math.min(height, Math.max(...rects.map((r) => r.top + r.height)));
   return { left, top, width: right - left, height: bottom - top };
+}
+
+/** Valid pixels of a mask in any rectangle in constant time: sums over the rectangles from the origin. */
+function validSums(valid: Uint8Array, width: number, height: number): Int32Array {
+  const sums = new Int32Array((width + 1) * (height + 1));
+  for (let y = 0; y < height; y++) {
+    let row = 0;
+    for (let x = 0; x < width; x++) {
+      if (valid[y * width + x] !== 0) row++;
+      sums[(y + 1) * (width + 1) + x + 1] = sums[y * (width + 1) + x + 1]! + row;
+    }
+  }
+  return sums;
 }
 
 async function oneByOne(imagery: Imagery, plans: TilePlan[], [height, width]: [number, number]): Promise<TilePixels[]> {
@@ -52,24 +63,30 @@ export async function readCellTiles(imagery: Imagery, plans: TilePlan[], inputSi
   }
   const read = new Map<TilePlan, TilePixels>();
   for (const group of byScale.values()) {
-    const side = Math.min(...group.map((p) => Math.min(p.rect.width / width, p.rect.height / height)));
-    const level = Math.max(1, Math.floor(side));
-    const region = union(group.map((p) => p.rect), 2 * level, imagery.width, imagery.height);
-    const w = Math.max(1, Math.ceil(region.width / level));
-    const h = Math.max(1, Math.ceil(region.height / level));
-    let patch: Patch;
+    // a scale's tiles all have its footprint's size in raster pixels
+    const { width: sideX, height: sideY } = group[0]!.rect;
+    const region = union(group.map((p) => p.rect), imagery.width, imagery.height);
+    const w = Math.max(width, Math.round((region.width * width) / sideX));
+    const h = Math.max(height, Math.round((region.height * height) / sideY));
+    let window;
     try {
-      const window = await imagery.read(region, w, h);
-      patch = { left: region.left, top: region.top, scaleX: region.width / w, scaleY: region.height / h, width: w, height: h, rgb: window.rgb, valid: window.valid };
+      window = await imagery.read(region, w, h);
     } catch (err) {
       if (!isGeolocError(err, 'GEOLOC_ERR_IMAGERY_CORRUPT_TILE')) throw err;
       for (const tile of await oneByOne(imagery, group, inputSize)) read.set(tile.plan, tile);
       continue;
     }
+    const sums = validSums(window.valid, w, h);
+    const rowBytes = width * RGB;
     for (const plan of group) {
+      const x0 = Math.min(w - width, Math.max(0, Math.round(((plan.rect.left - region.left) * w) / region.width)));
+      const y0 = Math.min(h - height, Math.max(0, Math.round(((plan.rect.top - region.top) * h) / region.height)));
       const rgb = new Uint8Array(width * height * RGB);
-      const { rect } = plan;
-      const covered = samplePatch([rect.width / width, 0, rect.left, 0, rect.height / height, rect.top], patch, SAMPLES, rgb, width, height);
+      for (let y = 0; y < height; y++) {
+        const from = ((y0 + y) * w + x0) * RGB;
+        rgb.set(window.rgb.subarray(from, from + rowBytes), y * rowBytes);
+      }
+      const covered = sums[(y0 + height) * (w + 1) + x0 + width]! - sums[y0 * (w + 1) + x0 + width]! - sums[(y0 + height) * (w + 1) + x0]! + sums[y0 * (w + 1) + x0]!;
       read.set(plan, { plan, rgb, coverage: covered / (width * height) });
     }
   }

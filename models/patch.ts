@@ -1,7 +1,7 @@
 /**
  * Imagery pixels read under a window (a patch), and sampling them into another grid through
  * an affine map, with supersampling where the grid is coarser than the patch. Map windows
- * for registration, index tiles and the gateway's map tiles are all cut this way.
+ * for registration and the gateway's map tiles are cut this way.
  */
 import type { Imagery } from './imagerySource';
 
@@ -47,7 +47,7 @@ export function readLevel(imagery: Pick<Imagery, 'metersPerPixel'>, metersPerPix
 
 /**
  * Averages samples² bilinear samples per output pixel; returns how many output pixels fell
- * on valid imagery (the others stay black). Written flat: it runs for every tile of an index.
+ * on valid imagery (the others stay black). Written flat: it runs for every pixel of a window.
  */
 export function samplePatch(t: Affine, p: Patch, samples: number, out: Uint8Array, width: number, height: number): number {
   const [ta, tb, tc, td, te, tf] = t;
