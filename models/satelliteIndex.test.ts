@@ -93,8 +93,9 @@ describe('satellite index', () => {
     for (const plan of picks) {
       const [best] = (await index.search(await embedPlan(plan), 1, 3))[0]!;
       expect(best!.tileId).toBe(idOf(plan));
-      // the build cut the tile from its cell's window; this cut from its own resamples a little differently
-      expect(best!.score).toBeCloseTo(1, 3);
+      // the build cropped the tile from its cell's read, up to half an input pixel from where this
+      // read cuts it on its own: nearly the same view, not the same pixels
+      expect(best!.score).toBeGreaterThan(0.995);
       expect(best).toMatchObject({ lat: plan.lat, lon: plan.lon, footprintM: plan.footprintM });
     }
   });
