@@ -10,12 +10,13 @@
  *     embedding costs, apart from the feature pass)
  *   - a build killed at about 50% (SIGKILL) and rerun ends with an index identical to the
  *     uninterrupted build (every file but the manifest's createdAt)
- *   - time per 1,000 tiles: read, warp (the same windows read from the COG in its own UTM
- *     grid and through the warp, the difference), embed (worker time), write
+ *   - time per 1,000 tiles: read, warp (the build's cell windows read from the COG in its own
+ *     UTM grid and through the warp, the difference), embed (worker time), write
  *
  * usage: node dist/bench/index-build.js [--size-km 10] [--m-per-px 0.5] [--world-m 2048]
- *          [--crs EPSG:32633] [--workers 2] [--batch 16] [--model fixtures/model/model.onnx]
- *          [--sample 1000] [--out bench/results/index-build.json]
+ *          [--crs EPSG:32633] [--workers 2] [--feature-workers 1] [--batch 16]
+ *          [--model fixtures/model/model.onnx]
+ *          [--out bench/results/index-build.json]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,12 +24,14 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BATCH_SIZE, resolveSettings } from '../models/buildIndex';
+import { readCellTiles } from '../models/cellTiles';
 import type { BuildTiming } from '../models/embedCell';
 import { EmbedderPool } from '../models/embedderPool';
 import { gdal } from '../models/gdal';
-import { openImagery, windowReader } from '../models/imagerySource';
+import { openImagery, windowReader, type Imagery } from '../models/imagerySource';
 import { defaultModelPath } from '../models/modelInfo';
 import { scaleLadder } from '../models/indexCamera';
+import { groupByCell, makeGrid, unionBounds } from '../models/partition';
 import { planTiles } from '../models/tiling';
 import { repoRoot } from '../pipeline/core/paths';
 import { readWorldFile } from '../pipeline/geo/georef';
@@ -137,32 +140,42 @@ async function rawImagesPerSecond(modelPath: string, workers: number, batch: num
   }
 }
 
-/** Mean ms per window: read through the warp (as the build reads), and the same ground read from the COG's own grid. */
-async function readAndWarp(cog: string, modelInput: [number, number], sample: number): Promise<{ warpedMs: number; rawMs: number }> {
+/**
+ * Reading as the build reads (readCellTiles: one window per cell and scale), timed twice over
+ * every cell: through the warp into the working projection, and the same windows (same size,
+ * centred on the same ground) from the COG's own UTM grid. The second is the read; the
+ * difference is the warp.
+ */
+async function readAndWarp(cog: string, modelInput: [number, number]): Promise<{ tiles: number; warpedMs: number; rawMs: number }> {
   const imagery = await openImagery(cog, () => undefined);
   const raw = gdal().open(cog);
   try {
     const settings = resolveSettings({ imagery: cog, modelPath: '', out: '' });
     const plans = planTiles(imagery, scaleLadder(settings.camera, settings.altitudesM, settings.scaleStep, settings.overlap));
-    const step = Math.max(1, Math.floor(plans.length / sample));
-    const picked = plans.filter((_, i) => i % step === 0).slice(0, sample);
-    const [h, w] = modelInput;
-    let started = performance.now();
-    for (const p of picked) await imagery.read(p.rect, w, h);
-    const warpedMs = (performance.now() - started) / picked.length;
+    const cells = [...groupByCell(makeGrid(unionBounds(plans.map((p) => p.bounds)), settings.cellSizeM), plans).values()];
+    const readAll = async (source: Imagery) => {
+      const started = performance.now();
+      for (const cell of cells) await readCellTiles(source, cell, modelInput);
+      return performance.now() - started;
+    };
+    const warpedMs = await readAll(imagery);
     const readRaw = windowReader(cog, raw);
     const toUtm = new (gdal().CoordinateTransformation)(gdal().SpatialReference.fromEPSG(4326), raw.srs!);
-    const gt = raw.geoTransform!;
-    const rawMpp = gt[1]!;
-    started = performance.now();
-    for (const p of picked) {
-      const centre = toUtm.transformPoint(p.lon, p.lat);
-      const side = Math.round(p.footprintM / rawMpp);
-      const left = Math.min(raw.rasterSize.x - side, Math.max(0, Math.round((centre.x - gt[0]!) / rawMpp - side / 2)));
-      const top = Math.min(raw.rasterSize.y - side, Math.max(0, Math.round((gt[3]! - centre.y) / rawMpp - side / 2)));
-      await readRaw({ left, top, width: side, height: side }, w, h);
-    }
-    return { warpedMs, rawMs: (performance.now() - started) / picked.length };
+    const [x0, mpp, , y0] = raw.geoTransform!;
+    const { x: rawWidth, y: rawHeight } = raw.rasterSize;
+    const unwarped: Imagery = {
+      ...imagery,
+      read: (rect, outWidth, outHeight) => {
+        const centre = imagery.georef.pixelToLonLat(rect.left + rect.width / 2, rect.top + rect.height / 2);
+        const at = toUtm.transformPoint(centre.lon, centre.lat);
+        const width = Math.min(rect.width, rawWidth);
+        const height = Math.min(rect.height, rawHeight);
+        const left = Math.min(rawWidth - width, Math.max(0, Math.round((at.x - x0!) / mpp! - width / 2)));
+        const top = Math.min(rawHeight - height, Math.max(0, Math.round((y0! - at.y) / mpp! - height / 2)));
+        return readRaw({ left, top, width, height }, outWidth, outHeight);
+      },
+    };
+    return { tiles: plans.length, warpedMs, rawMs: await readAll(unwarped) };
   } finally {
     raw.close();
     imagery.close();
@@ -177,9 +190,9 @@ async function main(): Promise<void> {
       'world-m': { type: 'string', default: '2048' },
       crs: { type: 'string', default: 'EPSG:32633' },
       workers: { type: 'string', default: '2' },
+      'feature-workers': { type: 'string', default: '1' },
       batch: { type: 'string', default: String(DEFAULT_BATCH_SIZE) },
       model: { type: 'string', default: defaultModelPath() },
-      sample: { type: 'string', default: '1000' },
       out: { type: 'string', default: join(repoRoot(), 'bench', 'results', 'index-build.json') },
     },
   });
@@ -188,13 +201,14 @@ async function main(): Promise<void> {
   const sizeKm = Number(values['size-km']);
   const cog = makeOrthophoto(work, { sizeKm, mpp: Number(values['m-per-px']), worldM: Number(values['world-m']), crs: values.crs! });
   const workers = Number(values.workers);
+  const featureWorkers = Number(values['feature-workers']);
   const batchSize = Number(values.batch);
   const modelPath = values.model!;
 
   const rawPerS = await rawImagesPerSecond(modelPath, workers, batchSize);
   process.stderr.write(`[bench] raw model: ${rawPerS.toFixed(1)} images/s (${workers} workers, batch ${batchSize})\n`);
 
-  const base = { imagery: cog, modelPath, workers, batchSize, force: true };
+  const base = { imagery: cog, modelPath, workers, featureWorkers, batchSize, force: true };
   const whole = join(work, 'index-whole');
   const resumed = join(work, 'index-resumed');
   for (const dir of [whole, resumed]) rmSync(dir, { recursive: true, force: true });
@@ -217,11 +231,12 @@ async function main(): Promise<void> {
   const differences = indexDifferences(whole, resumed);
 
   const modelInput = (await EmbedderPool.create({ modelPath, workers: 1 }).then(async (p) => [p.info.inputSize, await p.close()] as const))[0];
-  const { warpedMs, rawMs } = await readAndWarp(cog, modelInput, Number(values.sample));
+  const reading = await readAndWarp(cog, modelInput);
   const perK = (ms: number, tiles: number) => (ms / tiles) * PER_TILES;
   const result = {
     orthophoto: { path: cog, sizeKm, metersPerPixel: Number(values['m-per-px']), crs: values.crs },
     workers,
+    featureWorkers,
     batchSize,
     model: modelPath,
     rawImagesPerS: rawPerS,
@@ -230,8 +245,8 @@ async function main(): Promise<void> {
     ratio: tilesPerS / rawPerS,
     withoutFeatures: { seconds: embeddingOnly.seconds, timing: embeddingOnly.timing, peakRssBytes: embeddingOnly.peakRssBytes, tilesPerS: embeddingOnlyTilesPerS, ratio: embeddingOnlyTilesPerS / rawPerS },
     msPer1000Tiles: {
-      read: rawMs * PER_TILES,
-      warp: (warpedMs - rawMs) * PER_TILES,
+      read: perK(reading.rawMs, reading.tiles),
+      warp: perK(reading.warpedMs - reading.rawMs, reading.tiles),
       readInBuild: perK(uninterrupted.timing.readMs, uninterrupted.build.planned),
       embedWorkerTime: perK(uninterrupted.timing.embedMs, uninterrupted.tiles),
       write: perK(uninterrupted.timing.writeMs, uninterrupted.tiles),
@@ -253,7 +268,7 @@ async function main(): Promise<void> {
       `peak RSS        ${(uninterrupted.peakRssBytes / GB).toFixed(2)} GB (target ≤ ${TARGET_PEAK_RSS_BYTES / GB} GB) ${result.targets.peakRss.met ? 'met' : 'MISSED'}`,
       `throughput      ${tilesPerS.toFixed(1)} tiles/s ÷ raw ${rawPerS.toFixed(1)} images/s = ${result.ratio.toFixed(2)} (target ≥ ${TARGET_RATIO}) ${result.targets.ratio.met ? 'met' : 'MISSED'}`,
       `  features off  ${embeddingOnlyTilesPerS.toFixed(1)} tiles/s = ${(embeddingOnlyTilesPerS / rawPerS).toFixed(2)} of raw (reading, warping and writing around the embedding alone)`,
-      `  features      ${(uninterrupted.timing.featuresMs / MS_PER_S).toFixed(1)} s extracting the cells' XFeat features, alongside ${(uninterrupted.timing.embedMs / MS_PER_S / workers).toFixed(1)} s of embedding per worker`,
+      `  features      ${(uninterrupted.timing.featuresMs / MS_PER_S).toFixed(1)} s extracting the cells' XFeat features (${featureWorkers} worker${featureWorkers === 1 ? '' : 's'}), alongside ${(uninterrupted.timing.embedMs / MS_PER_S / workers).toFixed(1)} s of embedding per worker`,
       `killed at ${KILL_AT * 100}%    rerun resumed ${rerun.resumed} tiles, finished in ${rerun.seconds.toFixed(1)} s; ${differences.length === 0 ? 'identical to the uninterrupted build' : `differs in ${differences.join(', ')}`} ${result.targets.identicalAfterKill.met ? 'met' : 'MISSED'}`,
       `per 1000 tiles  read ${k.read.toFixed(0)} ms, warp ${k.warp.toFixed(0)} ms, embed ${k.embedWorkerTime.toFixed(0)} ms (worker time), write ${k.write.toFixed(0)} ms; wall ${k.wall.toFixed(0)} ms`,
     ].join('\n') + '\n',

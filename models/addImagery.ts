@@ -34,6 +34,7 @@ export interface AddImageryOptions {
   modelPath?: string;
   batchSize?: number;
   workers?: number;
+  featureWorkers?: number;
   /** the share of valid pixels below which a tile is a hole: the index's build's (default 0.95) */
   minCoverage?: number;
   onProgress?: (done: number, total: number, resumed: number) => void;

@@ -90,6 +90,18 @@ describe('index build through GDAL', () => {
     expect(readdirSync(tmp).filter((n) => n.startsWith('.resumed.building'))).toEqual([]);
   });
 
+  test('the reference features do not depend on how many workers extract them', async () => {
+    const one = join(tmp, 'one-worker');
+    const two = join(tmp, 'two-workers');
+    const oneManifest = await buildIndex({ ...base, out: one, featureWorkers: 1 });
+    await buildIndex({ ...base, out: two, featureWorkers: 2 });
+    const featureFiles = oneManifest.features!.files.map((f) => f.file);
+    expect(featureFiles.length).toBeGreaterThan(3);
+    const files = indexBytes(one);
+    expect(featureFiles.filter((f) => !files.has(f))).toEqual([]);
+    expect(indexDifferences(one, two)).toEqual([]);
+  });
+
   test('a corrupt block of a COG costs only the tiles over it: they are skipped and counted, the build completes', async () => {
     const { tif } = await syntheticGeoTiff(join(tmp, 'cog'), { width: 300, height: 300, metersPerPixel: 0.5, north: 47, west: 8, seed: 7 });
     const cog = join(tmp, 'cog', 'corrupt.tif');

@@ -45,6 +45,8 @@ export interface BuildIndexOptions {
   batchSize?: number;
   /** embedder worker threads */
   workers?: number;
+  /** XFeat worker threads for the reference features (see ReferenceFeaturePass.start) */
+  featureWorkers?: number;
   /** a tile with a smaller share of valid pixels is a hole, skipped and counted */
   minCoverage?: number;
   /** extract the map's local features per cell for registration (default true) */

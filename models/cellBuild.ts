@@ -2,7 +2,7 @@
  * The per-cell step that both building an index and adding imagery to one run: for each
  * partition cell still to do, its tiles read (one window per scale, the next cell's read
  * while this one's are embedded), embedded by the pool's workers while its reference
- * features are extracted in a worker of their own, its FAISS file written and the cell
+ * features are extracted in workers of their own, its FAISS file written and the cell
  * recorded as done in the resumable build folder (BuildWork); then every done cell
  * assembled into the index, swapped in for `out`.
  */
@@ -20,6 +20,7 @@ import { cellBounds, type PartitionGrid } from './partition';
 import { ReferenceFeaturePass } from './referenceFeatures';
 import { startIndexWorker } from './startIndexWorker';
 import type { TilePlan } from './tiling';
+import { startTogether } from './workerClient';
 
 /** One partition cell's tiles, handed to a per-cell step once they are embedded. */
 export interface CellStepInput {
@@ -49,6 +50,8 @@ export interface CellBuildOptions {
   batchSize: number;
   minCoverage: number;
   workers?: number;
+  /** XFeat worker threads for the reference features (see ReferenceFeaturePass.start) */
+  featureWorkers?: number;
   /** tiles read so far of all planned; `resumed` of them were done before this run */
   onProgress?: (done: number, total: number, resumed: number) => void;
   cellStep?: (input: CellStepInput) => Promise<void>;
@@ -63,9 +66,11 @@ export async function buildCells(o: CellBuildOptions, meta: Omit<IndexMeta, 'bui
   const remaining = todo.reduce((n, cell) => n + cells.get(cell)!.length, 0);
   const resumed = planned - remaining;
   const timing: BuildTiming = { readMs: 0, embedMs: 0, featuresMs: 0, writeMs: 0 };
-  const pool = await EmbedderPool.create({ modelPath: o.modelPath, ...(o.workers ? { workers: o.workers } : {}) });
-  const writer = await startIndexWorker(`index writer for ${o.out}`);
-  const features = o.featureResolutions ? await ReferenceFeaturePass.start(new MapSampler(imagery), o.featureResolutions) : undefined;
+  const [pool, writer, features] = await startTogether([
+    EmbedderPool.create({ modelPath: o.modelPath, ...(o.workers ? { workers: o.workers } : {}) }),
+    startIndexWorker(`index writer for ${o.out}`),
+    o.featureResolutions ? ReferenceFeaturePass.start(new MapSampler(imagery), o.featureResolutions, o.featureWorkers) : undefined,
+  ] as const);
   let next: Promise<TilePixels[]> | undefined;
   let featuring: Promise<void> | undefined;
   try {
@@ -118,3 +123,4 @@ export async function buildCells(o: CellBuildOptions, meta: Omit<IndexMeta, 'bui
   await work.strip();
   return await assembleIndex(work.dir, o.out, { ...meta, build, ...(featuresManifest && { features: featuresManifest }) }, cellTiles);
 }
+

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coded } from '../tests/support/coded';
 import { waitFor } from '../tests/support/processes';
-import { WorkerClient } from './workerClient';
+import { startTogether, WorkerClient } from './workerClient';
 
 /**
  * A worker script built on workerHost: echoes, throws coded errors, dies on request, or holds
@@ -73,6 +73,22 @@ describe('WorkerClient', () => {
 
   test('a startup failure rejects start() with its code', async () => {
     await expect(WorkerClient.start(script, 'refuse', 'test')).rejects.toMatchObject(coded('GEOLOC_ERR_MODEL_UNREADABLE', 'refused at startup'));
+  });
+
+  test('startTogether closes the workers that started when another fails to, and throws its error', async () => {
+    let started: WorkerClient<{ hello: string }> | undefined;
+    const first = WorkerClient.start<{ hello: string }>(script, 'first', 'test').then((c) => (started = c));
+    await expect(startTogether([first, WorkerClient.start(script, 'refuse', 'test')] as const)).rejects.toMatchObject(coded('GEOLOC_ERR_MODEL_UNREADABLE', 'refused at startup'));
+    await expect(started!.request('after')).rejects.toMatchObject(coded('GEOLOC_ERR_WORKER_CLOSED', 'was closed'));
+  });
+
+  test('startTogether gives every worker, in order, when all start', async () => {
+    const [a, none, b] = await startTogether([WorkerClient.start<{ hello: string }>(script, 'a', 'test'), undefined, WorkerClient.start<{ hello: string }>(script, 'b', 'test')] as const);
+    try {
+      expect([a.ready.hello, none, b.ready.hello]).toEqual(['a', undefined, 'b']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   test('close() lets the call in progress return before the worker exits, and starts none of those queued', async () => {

@@ -116,3 +116,14 @@ export class WorkerClient<Ready> {
     for (const p of waiting) p.reject(err);
   }
 }
+
+/** Workers started side by side; when one fails to start, the others are closed (their threads would keep the process alive) and its error thrown. */
+export async function startTogether<T extends readonly (Promise<{ close(): Promise<void> } | undefined> | undefined)[]>(starting: T): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starting);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value?.close() : undefined)));
+    throw failed.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as { [K in keyof T]: Awaited<T[K]> };
+}

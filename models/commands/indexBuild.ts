@@ -41,6 +41,8 @@ settings is kept.
   --cell-size <m>      side of a geographic partition cell (default ${DEFAULT_CELL_SIZE_M})
   --batch <n>          tiles per inference batch (default ${DEFAULT_BATCH_SIZE})
   --workers <n>        embedding worker threads (default 1)
+  --feature-workers <n> XFeat worker threads for the reference features (default 1, using every
+                       core; more run one core each, side by side, about 110 MB each)
   --min-coverage <0..1> a tile with a smaller share of valid pixels is a hole, skipped and
                        counted (default ${DEFAULT_MIN_COVERAGE})
   --no-features        leave out the reference features (the map's XFeat keypoints per cell at the
@@ -127,6 +129,7 @@ export const indexBuildCommand: Command = {
           'cell-size': { type: 'string' },
           batch: { type: 'string' },
           workers: { type: 'string' },
+          'feature-workers': { type: 'string' },
           'min-coverage': { type: 'string' },
           'no-features': { type: 'boolean' },
           force: { type: 'boolean' },
@@ -151,6 +154,7 @@ export const indexBuildCommand: Command = {
       cellSizeM: numberOption('cell-size', values['cell-size'], undefined, BUILD_USAGE),
       batchSize: integerOption('batch', values.batch, undefined, BUILD_USAGE),
       workers: integerOption('workers', values.workers, undefined, BUILD_USAGE),
+      featureWorkers: integerOption('feature-workers', values['feature-workers'], undefined, BUILD_USAGE),
       minCoverage: numberOption('min-coverage', values['min-coverage'], undefined, BUILD_USAGE),
       referenceFeatures: !values['no-features'],
       force: values.force ?? false,
@@ -189,6 +193,8 @@ stopped when run again. The index keeps its model, camera, band and settings.
   --model <onnx>       the model the index was built with (default: the embedded model)
   --batch <n>          tiles per inference batch (default ${DEFAULT_BATCH_SIZE})
   --workers <n>        embedding worker threads (default 1)
+  --feature-workers <n> XFeat worker threads for the reference features (default 1, using every
+                       core; more run one core each, side by side, about 110 MB each)
   --min-coverage <0..1> a tile with a smaller share of valid pixels is a hole, as in the
                        index's build (default ${DEFAULT_MIN_COVERAGE})
   --progress           draw a progress bar even when stderr is not a terminal
@@ -208,6 +214,7 @@ export const indexAddCommand: Command = {
           model: { type: 'string' },
           batch: { type: 'string' },
           workers: { type: 'string' },
+          'feature-workers': { type: 'string' },
           'min-coverage': { type: 'string' },
           progress: { type: 'boolean' },
         },
@@ -224,6 +231,7 @@ export const indexAddCommand: Command = {
       modelPath: values.model ?? defaultModelPath(),
       batchSize: integerOption('batch', values.batch, undefined, ADD_USAGE),
       workers: integerOption('workers', values.workers, undefined, ADD_USAGE),
+      featureWorkers: integerOption('feature-workers', values['feature-workers'], undefined, ADD_USAGE),
       minCoverage: numberOption('min-coverage', values['min-coverage'], undefined, ADD_USAGE),
       onProgress: barProgress(values.progress),
     });
