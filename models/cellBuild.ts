@@ -123,4 +123,3 @@ export async function buildCells(o: CellBuildOptions, meta: Omit<IndexMeta, 'bui
   await work.strip();
   return await assembleIndex(work.dir, o.out, { ...meta, build, ...(featuresManifest && { features: featuresManifest }) }, cellTiles);
 }
-
