@@ -3,7 +3,7 @@
  * `replay`: the gateway's options as parseArgs definitions, their conversion to
  * GatewayOptions, and waiting for Ctrl-C.
  */
-import { integerOption, usageError } from '../pipeline/core/options';
+import { integerOption } from '../pipeline/core/options';
 import { GATEWAY_DEFAULTS, type GatewayOptions } from './options';
 
 /** The port `geoloc serve` and a bare `--serve` listen on. */
@@ -47,9 +47,7 @@ export type GatewayArgValues = Partial<Record<keyof typeof GATEWAY_ARG_OPTIONS, 
 
 /** Every number the gateway's flags take is a count, a size or a port: a whole number from 0. */
 function integerArg(name: string, text: string | undefined): number | undefined {
-  const value = integerOption(name, text, undefined);
-  if (value !== undefined && value < 0) throw usageError(`--${name} must be a whole number from 0, got ${JSON.stringify(text)}`);
-  return value;
+  return integerOption(name, text, undefined, undefined, 0);
 }
 
 /** A comma-separated flag value, blanks dropped. */

@@ -97,6 +97,15 @@ describe('geoloc index build / info', () => {
     expect(badAspect.stderr).toContain('GEOLOC_ERR_USAGE: --aspect must be width:height');
     const badRange = await geoloc(['index', 'build', '--imagery', imagery, '--out', join(tmp, 'x'), '--hfov', '84,70']);
     expect(badRange.stderr).toContain('GEOLOC_ERR_USAGE: hfov must be between 0 and 180 degrees (one value, or min,max)');
+    for (const [flag, value] of [['--feature-workers', '0'], ['--workers', '1.5'], ['--batch', '-4']] as const) {
+      const refusedCount = await geoloc(['index', 'build', '--imagery', imagery, '--model', model, '--out', join(tmp, 'w'), `${flag}=${value}`]);
+      expect(refusedCount.code).toBe(1);
+      expect(refusedCount.stderr).toContain(`GEOLOC_ERR_USAGE: ${flag} must be a whole number ≥ 1, got "${value}"`);
+    }
+    const refusedAdd = await geoloc(['index', 'add', join(tmp, 'w'), '--imagery', imagery, '--feature-workers', '0']);
+    expect(refusedAdd.stderr).toContain('GEOLOC_ERR_USAGE: --feature-workers must be a whole number ≥ 1, got "0"');
+    expect(refusedAdd.stderr).toContain('usage: geoloc index add');
+    expect(existsSync(join(tmp, 'w'))).toBe(false);
     const noModel = await geoloc(['index', 'build', '--imagery', imagery, '--out', join(tmp, 'y'), '--model', join(tmp, 'nope.onnx')]);
     expect(noModel.code).toBe(1);
     expect(noModel.stderr).toContain('GEOLOC_ERR_FILE_NOT_FOUND');

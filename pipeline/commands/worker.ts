@@ -24,12 +24,6 @@ Waits and retries while NATS is unreachable. SIGINT/SIGTERM hand the flights bac
                           (default ${DEFAULT_STREAM_LIMITS.claimTimeoutMs}; applies when this worker makes the queue)
 `;
 
-function positive(name: string, text: unknown, fallback: number): number {
-  const value = integerOption(name, text, fallback, USAGE);
-  if (value < 1) throw usageError(`--${name} must be a whole number ≥ 1, got ${value}`, USAGE);
-  return value;
-}
-
 export const workerCommand: Command = {
   name: ['worker'],
   summary: 'take flights from NATS JetStream and localize them (scale-out)',
@@ -48,9 +42,9 @@ export const workerCommand: Command = {
         USAGE,
       );
       if (!values.nats) throw usageError('--nats <url> is required: the NATS server to take flights from', USAGE);
-      const slots = positive('slots', values.slots, DEFAULT_SLOTS);
-      const fixBuffer = positive('fix-buffer', values['fix-buffer'], DEFAULT_FIX_BUFFER);
-      const claimTimeoutMs = positive('claim-timeout', values['claim-timeout'], DEFAULT_STREAM_LIMITS.claimTimeoutMs);
+      const slots = integerOption('slots', values.slots, DEFAULT_SLOTS, USAGE, 1);
+      const fixBuffer = integerOption('fix-buffer', values['fix-buffer'], DEFAULT_FIX_BUFFER, USAGE, 1);
+      const claimTimeoutMs = integerOption('claim-timeout', values['claim-timeout'], DEFAULT_STREAM_LIMITS.claimTimeoutMs, USAGE, 1);
       const nc = await connectNats(values.nats, { logger, name: 'geoloc-worker', signal: stop.signal });
       try {
         await runWorker({ nc, slots, name: values.name, logger, fixBuffer, limits: { ...DEFAULT_STREAM_LIMITS, claimTimeoutMs }, stop: stop.signal });

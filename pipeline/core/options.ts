@@ -26,12 +26,18 @@ export function numberOption(name: string, text: unknown, fallback: number | und
   return value;
 }
 
-/** A whole-number option (seeds, counts), or its default when absent. */
-export function integerOption(name: string, text: unknown, fallback: number, usage?: string): number;
-export function integerOption(name: string, text: unknown, fallback: undefined, usage?: string): number | undefined;
-export function integerOption(name: string, text: unknown, fallback: number | undefined, usage?: string): number | undefined {
+/**
+ * A whole-number option (seeds, counts), or its default when absent; with `min`, a smaller
+ * number is a usage error too (a worker count of 0 is refused here, before any work starts).
+ */
+export function integerOption(name: string, text: unknown, fallback: number, usage?: string, min?: number): number;
+export function integerOption(name: string, text: unknown, fallback: undefined, usage?: string, min?: number): number | undefined;
+export function integerOption(name: string, text: unknown, fallback: number | undefined, usage?: string, min?: number): number | undefined {
   const value = numberOption(name, text, fallback as undefined, usage);
-  if (value !== undefined && !Number.isInteger(value)) throw usageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`, usage);
+  if (value === undefined || text === undefined) return value;
+  if (!Number.isInteger(value) || (min !== undefined && value < min)) {
+    throw usageError(`--${name} must be a whole number${min === undefined ? '' : ` ≥ ${min}`}, got ${JSON.stringify(text)}`, usage);
+  }
   return value;
 }
 
