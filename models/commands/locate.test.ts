@@ -128,6 +128,12 @@ describe('geoloc locate on the synthetic world', () => {
     expect(r.stderr).toContain('GEOLOC_ERR_HFOV_UNKNOWN');
     expect(r.stderr).toContain('--hfov');
   });
+
+  test('a budget of no registrations is refused while the options are read', async () => {
+    const r = await runCli(['locate', photo, '--index', WORLD_INDEX, '--near', near(truth), '--hfov', '60', '--budget', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('GEOLOC_ERR_USAGE: --budget must be a whole number ≥ 1, got "0"');
+  });
 });
 
 const WILDNAV = ['wildnav-finland'];

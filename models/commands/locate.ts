@@ -125,7 +125,7 @@ export const locateCommand: Command = {
     const headingDeg = numberOption('heading', values.heading, undefined, USAGE);
     const altitudeM = numberOption('altitude', values.altitude, undefined, USAGE);
     const pitchDeg = numberOption('pitch', values.pitch, 0, USAGE);
-    const budget = integerOption('budget', values.budget, DEFAULT_BUDGET, USAGE);
+    const budget = integerOption('budget', values.budget, DEFAULT_BUDGET, USAGE, 1);
     const minInliers = integerOption('min-inliers', values['min-inliers'], DEFAULT_CONSENSUS.minInliers, USAGE);
     const mapSigmaM = numberOption('map-sigma', values['map-sigma'], DEFAULT_UNCERTAINTY.mapSigmaM, USAGE);
     if (mapSigmaM < 0) throw usageError(`--map-sigma must be metres ≥ 0, got ${mapSigmaM}`, USAGE);

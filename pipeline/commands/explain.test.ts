@@ -50,7 +50,7 @@ describe('geoloc explain', () => {
     expect((await sharp(png).metadata()).width).toBe(972);
   });
 
-  test('a frame number past the end, an unreadable input, a video without --hfov and a missing file: one coded error each', async () => {
+  test('a frame number past the end or below 0, a budget of 0, an unreadable input, a video without --hfov and a missing file: one coded error each', async () => {
     const short = makeTestVideo({ seconds: 1, rate: 5 });
     const past = await runCli(['explain', short, '--index', INDEX, '--frame', '9', '--hfov', '60', '--out', join(out, 'x.png')]);
     expect(past.code).toBe(1);
@@ -64,6 +64,12 @@ describe('geoloc explain', () => {
 
     const noFov = await runCli(['explain', short, '--index', INDEX, '--out', join(out, 'x.png')]);
     expect(noFov.stderr).toMatch(/GEOLOC_ERR_HFOV_UNKNOWN: .*add --hfov/);
+
+    for (const [flag, value, least] of [['--frame', '-1', 0], ['--budget', '0', 1]] as const) {
+      const refused = await runCli(['explain', short, '--index', INDEX, '--hfov', '60', '--out', join(out, 'x.png'), `${flag}=${value}`]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`GEOLOC_ERR_USAGE: ${flag} must be a whole number ≥ ${least}, got "${value}"`);
+    }
 
     const missing = await runCli(['explain', join(out, 'nowhere.mp4'), '--index', INDEX, '--hfov', '60', '--out', join(out, 'x.png')]);
     expect(missing.stderr).toMatch(/GEOLOC_ERR_FILE_NOT_FOUND: .*nowhere\.mp4 does not exist/);

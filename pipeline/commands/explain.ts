@@ -76,14 +76,13 @@ export const explainCommand: Command = {
     for (const [flag, path] of [['', input], ['--telemetry ', values.telemetry]] as const) {
       if (path !== undefined && !existsSync(path)) throw new GeolocError('GEOLOC_ERR_FILE_NOT_FOUND', `${flag}${path} does not exist`);
     }
-    const frameNumber = integerOption('frame', values.frame, 0, USAGE);
-    if (frameNumber < 0) throw usageError(`--frame must be 0 or more, got ${frameNumber}`, USAGE);
+    const frameNumber = integerOption('frame', values.frame, 0, USAGE, 0);
     const near = nearOption(values.near, values.radius, USAGE);
     const hfovDeg = numberOption('hfov', values.hfov, undefined, USAGE);
     const headingDeg = numberOption('heading', values.heading, undefined, USAGE);
     const altitudeM = numberOption('altitude', values.altitude, undefined, USAGE);
     const pitchDeg = numberOption('pitch', values.pitch, undefined, USAGE);
-    const budget = integerOption('budget', values.budget, DEFAULT_BUDGET, USAGE);
+    const budget = integerOption('budget', values.budget, DEFAULT_BUDGET, USAGE, 1);
 
     const image = await decodeImage(input);
     if (image && (values.frame !== undefined || values.telemetry !== undefined)) throw usageError(`${input} is a still image: --frame and --telemetry take a video`, USAGE);
