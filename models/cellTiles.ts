@@ -4,15 +4,28 @@
  * average, or the source's overviews, and warped once) to the grid on which a tile is exactly
  * the input size. The tiles of a scale lie on one lattice of that grid, so each is then a crop,
  * off by at most half an input pixel from its planned place: neighbouring tiles overlap, and
- * this reads, warps and resamples each pixel once instead of once per tile. Memory is bounded
- * by the cell, not by the image. A window that cannot be read (a corrupt block) falls back to
- * reading its tiles one by one, so only the tiles over the bad block are lost.
+ * this reads, warps and resamples each pixel once instead of once per tile. A tile keeps its
+ * scale's window and is cropped only when its pixels are written out (into a batch), so a cell
+ * holds its scales' windows, not a copy per tile: with half-footprint strides tiles overlap
+ * fourfold, and at a 224 px input a full cell's copies took ~200 MB. Memory is bounded by the
+ * cell, not by the image. A window that cannot be read (a corrupt block) falls back to reading
+ * its tiles one by one, so only the tiles over the bad block are lost.
  */
 import { GeolocError, isGeolocError } from '../pipeline/core/errors';
 import type { Imagery } from './imagerySource';
 import type { PixelRect, TilePlan } from './tiling';
 
-export type TilePixels = { plan: TilePlan; rgb: Uint8Array; coverage: number } | { plan: TilePlan; unreadable: GeolocError };
+export interface TileRead {
+  plan: TilePlan;
+  /** share of the tile's pixels that are imagery */
+  coverage: number;
+  /** writes the tile's packed RGB into `target` at byte `offset` */
+  writeRgb(target: Uint8Array, offset: number): void;
+  /** the tile's packed RGB, a fresh copy */
+  readonly rgb: Uint8Array;
+}
+
+export type TilePixels = TileRead | { plan: TilePlan; unreadable: GeolocError };
 
 const RGB = 3;
 
@@ -38,12 +51,33 @@ function validSums(valid: Uint8Array, width: number, height: number): Int32Array
   return sums;
 }
 
+/** A tile cropped from a window `windowWidth` pixels wide, at (x0, y0), `width` × `height`. */
+function cropped(plan: TilePlan, coverage: number, window: Uint8Array, windowWidth: number, x0: number, y0: number, width: number, height: number): TileRead {
+  const rowBytes = width * RGB;
+  const writeRgb = (target: Uint8Array, offset: number) => {
+    for (let y = 0; y < height; y++) {
+      const from = ((y0 + y) * windowWidth + x0) * RGB;
+      target.set(window.subarray(from, from + rowBytes), offset + y * rowBytes);
+    }
+  };
+  return {
+    plan,
+    coverage,
+    writeRgb,
+    get rgb() {
+      const rgb = new Uint8Array(height * rowBytes);
+      writeRgb(rgb, 0);
+      return rgb;
+    },
+  };
+}
+
 async function oneByOne(imagery: Imagery, plans: TilePlan[], [height, width]: [number, number]): Promise<TilePixels[]> {
   const out: TilePixels[] = [];
   for (const plan of plans) {
     try {
       const window = await imagery.read(plan.rect, width, height);
-      out.push({ plan, rgb: window.rgb, coverage: window.coverage });
+      out.push(cropped(plan, window.coverage, window.rgb, width, 0, 0, width, height));
     } catch (err) {
       if (!isGeolocError(err, 'GEOLOC_ERR_IMAGERY_CORRUPT_TILE')) throw err;
       out.push({ plan, unreadable: err });
@@ -77,17 +111,11 @@ export async function readCellTiles(imagery: Imagery, plans: TilePlan[], inputSi
       continue;
     }
     const sums = validSums(window.valid, w, h);
-    const rowBytes = width * RGB;
     for (const plan of group) {
       const x0 = Math.min(w - width, Math.max(0, Math.round(((plan.rect.left - region.left) * w) / region.width)));
       const y0 = Math.min(h - height, Math.max(0, Math.round(((plan.rect.top - region.top) * h) / region.height)));
-      const rgb = new Uint8Array(width * height * RGB);
-      for (let y = 0; y < height; y++) {
-        const from = ((y0 + y) * w + x0) * RGB;
-        rgb.set(window.rgb.subarray(from, from + rowBytes), y * rowBytes);
-      }
       const covered = sums[(y0 + height) * (w + 1) + x0 + width]! - sums[y0 * (w + 1) + x0 + width]! - sums[(y0 + height) * (w + 1) + x0]! + sums[y0 * (w + 1) + x0]!;
-      read.set(plan, { plan, rgb, coverage: covered / (width * height) });
+      read.set(plan, cropped(plan, covered / (width * height), window.rgb, w, x0, y0, width, height));
     }
   }
   return plans.map((p) => read.get(p)!);

@@ -82,7 +82,7 @@ export async function embedCell(pool: EmbedderPool, tiles: TilePixels[], o: Embe
       holes += 1;
       continue;
     }
-    pixels.set(tile.rgb, pending.length * perImage);
+    tile.writeRgb(pixels, pending.length * perImage);
     pending.push(tile.plan);
     kept.push(tile.plan);
     if (pending.length === o.batchSize) await dispatch();
