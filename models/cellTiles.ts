@@ -21,8 +21,6 @@ export interface TileRead {
   coverage: number;
   /** writes the tile's packed RGB into `target` at byte `offset` */
   writeRgb(target: Uint8Array, offset: number): void;
-  /** the tile's packed RGB, a fresh copy */
-  readonly rgb: Uint8Array;
 }
 
 export type TilePixels = TileRead | { plan: TilePlan; unreadable: GeolocError };
@@ -54,20 +52,14 @@ function validSums(valid: Uint8Array, width: number, height: number): Int32Array
 /** A tile cropped from a window `windowWidth` pixels wide, at (x0, y0), `width` × `height`. */
 function cropped(plan: TilePlan, coverage: number, window: Uint8Array, windowWidth: number, x0: number, y0: number, width: number, height: number): TileRead {
   const rowBytes = width * RGB;
-  const writeRgb = (target: Uint8Array, offset: number) => {
-    for (let y = 0; y < height; y++) {
-      const from = ((y0 + y) * windowWidth + x0) * RGB;
-      target.set(window.subarray(from, from + rowBytes), offset + y * rowBytes);
-    }
-  };
   return {
     plan,
     coverage,
-    writeRgb,
-    get rgb() {
-      const rgb = new Uint8Array(height * rowBytes);
-      writeRgb(rgb, 0);
-      return rgb;
+    writeRgb(target, offset) {
+      for (let y = 0; y < height; y++) {
+        const from = ((y0 + y) * windowWidth + x0) * RGB;
+        target.set(window.subarray(from, from + rowBytes), offset + y * rowBytes);
+      }
     },
   };
 }
