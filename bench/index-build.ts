@@ -4,7 +4,8 @@
  * mosaicked side by side with gdalbuildvrt, warped by gdalwarp), built into an index.
  *
  * Measured in one run, against targets:
- *   - peak RSS of the build process (target ≤ 1.5 GB)
+ *   - peak RSS of the build process, run with the malloc settings of `geoloc index build`
+ *     (core/boundedMalloc.ts) (target ≤ 1.5 GB)
  *   - tiles/s of the build ÷ images/s of the raw model in the same worker layout (≥ 0.8), and
  *     the same for a build without the registration features (what the pipeline around the
  *     embedding costs, apart from the feature pass)
@@ -33,6 +34,7 @@ import { defaultModelPath } from '../models/modelInfo';
 import { scaleLadder } from '../models/indexCamera';
 import { groupByCell, makeGrid, unionBounds } from '../models/partition';
 import { planTiles } from '../models/tiling';
+import { boundedMallocEnv } from '../pipeline/core/boundedMalloc';
 import { repoRoot } from '../pipeline/core/paths';
 import { readWorldFile } from '../pipeline/geo/georef';
 import { indexDifferences } from '../tests/support/indexBytes';
@@ -92,7 +94,9 @@ interface ChildResult {
 /** One build in a child process; with killAt, SIGKILLed once that share of the tiles is read. */
 function buildInChild(options: Record<string, unknown>, killAt?: number): Promise<ChildResult | 'killed'> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'bench', 'indexBuildChild.js'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // with the malloc settings `geoloc index build` runs under
+    const env = { ...process.env, ...boundedMallocEnv() };
+    const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'bench', 'indexBuildChild.js'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let result: ChildResult | undefined;
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {

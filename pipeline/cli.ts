@@ -2,6 +2,7 @@
 import { COMMANDS } from './commands';
 import type { Command } from './commands/command';
 import { describeError } from './core/errors';
+import { boundedMallocEnv, rerunWith } from './core/boundedMalloc';
 
 function commandList(commands: readonly Command[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.join(' ').length), 4);
@@ -48,8 +49,14 @@ export async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
+/** How the entry process runs argv: itself, or again with bounded malloc when the command needs it and it is not set. */
+function runEntry(argv: string[]): Promise<number> {
+  const malloc = findCommand(argv)?.boundedMalloc ? boundedMallocEnv() : {};
+  return Object.keys(malloc).length > 0 ? rerunWith(__filename, argv, malloc) : main(argv);
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
+  runEntry(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

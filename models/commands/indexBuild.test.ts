@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSyntheticGeoImage } from '../../tests/support/syntheticImagery';
@@ -7,6 +7,7 @@ import { tinyModelPath } from '../../tests/support/tinyModel';
 import { gdalTool } from '../../tests/support/gdalTools';
 import { CATALOG_FILE, CELLS_FILE, MANIFEST_FILE } from '../indexFiles';
 import { CLI_PATH } from '../../tests/support/cli';
+import { BOUNDED_MALLOC } from '../../pipeline/core/boundedMalloc';
 
 interface CliResult {
   code: number;
@@ -14,9 +15,9 @@ interface CliResult {
   stderr: string;
 }
 
-function geoloc(args: string[]): Promise<CliResult> {
+function geoloc(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_PATH, ...args], (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI_PATH, ...args], { env }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -117,5 +118,40 @@ describe('geoloc index build / info', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`^geoloc: GEOLOC_ERR_IMAGERY_NO_CRS: ${noCrs}`, 'm'));
     expect(existsSync(join(tmp, 'z'))).toBe(false);
+  });
+
+  test('build and add run in a process with bounded malloc, keeping what the caller set; other commands run as started', async () => {
+    // a preload in every Node process of the command records the malloc settings it started with
+    const seen = join(tmp, 'malloc.txt');
+    const preload = join(tmp, 'record-malloc.js');
+    const names = Object.keys(BOUNDED_MALLOC);
+    writeFileSync(
+      preload,
+      `if (require('worker_threads').isMainThread) require('fs').appendFileSync(${JSON.stringify(seen)}, ${JSON.stringify(names)}.map((n) => process.env[n] ?? 'unset').join(' ') + '\\n');\n`,
+    );
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !names.includes(name)));
+    const settings = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+      rmSync(seen, { force: true });
+      const result = await geoloc(args, { ...inherited, NODE_OPTIONS: `--require ${preload}`, ...extra });
+      return { result, processes: readFileSync(seen, 'utf8').trim().split('\n') };
+    };
+    const missing = join(tmp, 'no-such-imagery.tif');
+    const bounded = Object.values(BOUNDED_MALLOC).join(' ');
+
+    const build = await settings(['index', 'build', '--imagery', missing, '--out', join(tmp, 'never')]);
+    expect(build.processes).toEqual(['unset unset', bounded]);
+    expect(build.result.code).toBe(1);
+    expect(build.result.stderr).toContain(missing);
+
+    const add = await settings(['index', 'add', join(tmp, 'no-such-index'), '--imagery', missing]);
+    expect(add.processes).toEqual(['unset unset', bounded]);
+    expect(add.result.code).not.toBe(0);
+
+    const own = await settings(['index', 'build', '--imagery', missing, '--out', join(tmp, 'never')], { MALLOC_ARENA_MAX: '4' });
+    expect(own.processes).toEqual(['4 unset', `4 ${BOUNDED_MALLOC.MALLOC_MMAP_THRESHOLD_}`]);
+    expect(own.result.stderr).toContain(missing);
+
+    const info = await settings(['index', 'info', join(tmp, 'no-such-index')]);
+    expect(info.processes).toEqual(['unset unset']);
   });
 });

@@ -111,6 +111,7 @@ function hfovOption(text: string | undefined): number | [number, number] | undef
 
 export const indexBuildCommand: Command = {
   name: ['index', 'build'],
+  boundedMalloc: true,
   summary: 'tile georeferenced imagery, embed it and write a partitioned FAISS index',
   usage: BUILD_USAGE,
   async run(argv) {
@@ -202,6 +203,7 @@ stopped when run again. The index keeps its model, camera, band and settings.
 
 export const indexAddCommand: Command = {
   name: ['index', 'add'],
+  boundedMalloc: true,
   summary: 'add imagery to an existing index, re-cutting only the cells it touches',
   usage: ADD_USAGE,
   async run(argv) {

@@ -6,6 +6,8 @@ export interface Command {
   usage: string;
   /** true when the command answers --help itself (the Python hand-overs) */
   passHelpThrough?: boolean;
+  /** true for a long job of native threads, run in a process with bounded malloc (core/boundedMalloc.ts) */
+  boundedMalloc?: boolean;
   /** resolves to the process exit code */
   run(argv: string[]): Promise<number>;
 }
