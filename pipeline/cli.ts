@@ -2,7 +2,8 @@
 import { COMMANDS } from './commands';
 import type { Command } from './commands/command';
 import { describeError } from './core/errors';
-import { boundedMallocEnv, rerunWith } from './core/boundedMalloc';
+import { boundedMallocEnv } from './core/boundedMalloc';
+import { handOverTo } from './core/handOver';
 
 function commandList(commands: readonly Command[]): string[] {
   const width = Math.max(...commands.map((c) => c.name.join(' ').length), 4);
@@ -52,7 +53,8 @@ export async function main(argv: string[]): Promise<number> {
 /** How the entry process runs argv: itself, or again with bounded malloc when the command needs it and it is not set. */
 function runEntry(argv: string[]): Promise<number> {
   const malloc = findCommand(argv)?.boundedMalloc ? boundedMallocEnv() : {};
-  return Object.keys(malloc).length > 0 ? rerunWith(__filename, argv, malloc) : main(argv);
+  if (Object.keys(malloc).length === 0) return main(argv);
+  return handOverTo(process.execPath, [...process.execArgv, __filename, ...argv], { env: { ...process.env, ...malloc } });
 }
 
 if (require.main === module) {

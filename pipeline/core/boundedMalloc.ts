@@ -7,8 +7,6 @@
  * starts, so a command that needs them runs itself again with them set; any the caller set
  * already is kept.
  */
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 
 /**
  * Two arenas, and blocks of 128 KiB and more always mapped afresh and unmapped when freed
@@ -25,31 +23,4 @@ export const BOUNDED_MALLOC: Readonly<Record<string, string>> = {
 export function boundedMallocEnv(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Record<string, string> {
   if (platform !== 'linux') return {};
   return Object.fromEntries(Object.entries(BOUNDED_MALLOC).filter(([name]) => env[name] === undefined));
-}
-
-/** interrupts this process passes on to the one it runs */
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-/**
- * Runs `script` with `args` in a new Node process that shares this one's terminal, with `extraEnv`
- * added to the environment and this process's Node flags. Interrupts sent to this process are
- * passed on; resolves to the child's exit status (128 + the signal's number when a signal ended it).
- */
-export function rerunWith(script: string, args: string[], extraEnv: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    for (const signal of FORWARDED) process.on(signal, forward);
-    const stopForwarding = () => {
-      for (const signal of FORWARDED) process.off(signal, forward);
-    };
-    child.once('error', (err) => {
-      stopForwarding();
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      stopForwarding();
-      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
-    });
-  });
 }
